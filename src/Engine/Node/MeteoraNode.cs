@@ -1,0 +1,290 @@
+using Meteora.Engine.Hashing;
+using Meteora.Engine.Protocol;
+using Meteora.Engine.Ring;
+using Meteora.Engine.Runtime;
+using Meteora.Engine.Storage;
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Engine.Node;
+
+/// <summary>
+/// One Meteora node as a deterministic state machine. Every input is a method call made by the host
+/// on the node's single event loop (client request, peer message, timer, storage completion); every
+/// output goes through the injected interfaces. The node is both a replica (stores versions with
+/// LWW, acks only once durable) and a coordinator (Dynamo section 4.5: sends to the N replicas of the
+/// key's preference list, answers after R/W replies, read-repairs stale replicas).
+/// </summary>
+public sealed class MeteoraNode : IStorageListener
+{
+    private readonly NodeOptions _options;
+    private readonly ReplicaPlacement _placement;
+    private readonly IScheduler _scheduler;
+    private readonly ITransport _transport;
+    private readonly IStorage _storage;
+    private readonly IClientResponder _responder;
+    private readonly VersionClock _versions;
+    private readonly Dictionary<long, PendingRequest> _pending = new();
+    private readonly Dictionary<long, WriteWaiter> _writeWaiters = new();
+    private long _nextRequestId;
+    private long _nextStorageToken;
+
+    public MeteoraNode(
+        NodeOptions options,
+        ReplicaPlacement placement,
+        IClock clock,
+        IScheduler scheduler,
+        ITransport transport,
+        IStorage storage,
+        IRandom random,
+        IClientResponder responder)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _placement = placement ?? throw new ArgumentNullException(nameof(placement));
+        if (!placement.Layout.Contains(options.NodeId))
+        {
+            throw new ArgumentException($"node {options.NodeId} is not a member of the ring", nameof(placement));
+        }
+        if (placement.ReplicationFactor != options.ReplicationFactor)
+        {
+            throw new ArgumentException($"placement uses N={placement.ReplicationFactor} but options say N={options.ReplicationFactor}", nameof(placement));
+        }
+        ArgumentNullException.ThrowIfNull(clock);
+        _scheduler = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
+        _transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        _storage = storage ?? throw new ArgumentNullException(nameof(storage));
+        ArgumentNullException.ThrowIfNull(random);
+        _responder = responder ?? throw new ArgumentNullException(nameof(responder));
+        _versions = new VersionClock(clock, (uint)options.NodeId);
+        // Request ids start at a random point so replies meant for an earlier incarnation of this
+        // node (before a crash) cannot be mistaken for replies to new requests.
+        _nextRequestId = (long)(random.NextUInt64() >> 2) + 1;
+    }
+
+    public int NodeId => _options.NodeId;
+
+    public ReplicaPlacement Placement => _placement;
+
+    /// <summary>Coordinator requests still waiting for replicas or their timeout.</summary>
+    public int PendingRequestCount => _pending.Count;
+
+    public int DefaultReadConsistency => _options.DefaultReadConsistency ?? Majority;
+
+    public int DefaultWriteConsistency => _options.DefaultWriteConsistency ?? Majority;
+
+    private int Majority => Math.Min(_placement.EffectiveReplicas, _options.ReplicationFactor / 2 + 1);
+
+    // ---------------------------------------------------------------- coordinator
+
+    public void OnClientRequest(ClientRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string? error = RequestValidation.CheckKey(request.Key);
+        if (error is null && request.Operation == ClientOperation.Set) error = RequestValidation.CheckValue(request.Value);
+        if (error is null && request.Operation is not (ClientOperation.Get or ClientOperation.Set or ClientOperation.Delete))
+        {
+            error = $"unknown operation {request.Operation}";
+        }
+        int required = request.Consistency
+            ?? (request.Operation == ClientOperation.Get ? DefaultReadConsistency : DefaultWriteConsistency);
+        error ??= RequestValidation.CheckConsistency(required, _placement.EffectiveReplicas, request.Operation);
+        if (error is not null)
+        {
+            Respond(request, ClientStatus.InvalidRequest, null, WriteVersion.Zero, 0, required, error);
+            return;
+        }
+        if (_pending.Count >= Limits.MaxPendingRequests)
+        {
+            Respond(request, ClientStatus.Unavailable, null, WriteVersion.Zero, 0, required,
+                $"coordinator has {Limits.MaxPendingRequests} requests in flight; retry later");
+            return;
+        }
+
+        int partition = Token.OfKey(request.Key).Partition(_placement.PartitionCount);
+        int[] replicas = _placement.PreferenceList(partition).ToArray();
+        long requestId = _nextRequestId++;
+        if (request.Operation == ClientOperation.Get)
+        {
+            var read = new PendingRead(requestId, request, replicas, required);
+            _pending.Add(requestId, read);
+            _scheduler.StartTimer(requestId, _options.RequestTimeoutMs);
+            SendToReplicas(replicas, new ReplicaRead(requestId, request.Key));
+            if (Array.IndexOf(replicas, NodeId) >= 0)
+            {
+                OnReadReply(NodeId, requestId, ReadLocal(partition, request.Key));
+            }
+        }
+        else
+        {
+            var written = new StoredValue(_versions.Next(), request.Operation == ClientOperation.Set ? request.Value : null);
+            var write = new PendingWrite(requestId, request, replicas, required, written);
+            _pending.Add(requestId, write);
+            _scheduler.StartTimer(requestId, _options.RequestTimeoutMs);
+            var message = new ReplicaWrite(requestId, request.Key, written.Version, written.Value);
+            SendToReplicas(replicas, message);
+            if (Array.IndexOf(replicas, NodeId) >= 0)
+            {
+                ApplyReplicaWrite(NodeId, message);
+            }
+        }
+    }
+
+    public void OnTimer(long timerId)
+    {
+        if (!_pending.Remove(timerId, out PendingRequest? pending)) return;
+        if (!pending.Responded)
+        {
+            int acks = pending is PendingWrite w ? w.Acks : pending.AnsweredCount;
+            RespondUnavailable(pending, acks, $"timed out after {_options.RequestTimeoutMs} ms");
+        }
+        if (pending is PendingRead read) ReadRepair(read);
+    }
+
+    private void OnWriteAck(int replica, long requestId, bool ok)
+    {
+        if (!_pending.TryGetValue(requestId, out PendingRequest? pending) || pending is not PendingWrite write) return;
+        if (!write.TryMarkAnswered(replica, out _)) return;
+        if (ok) write.Acks++;
+        else write.Failures++;
+
+        if (!write.Responded)
+        {
+            if (write.Acks >= write.Required)
+            {
+                write.Responded = true;
+                Respond(write.Client, ClientStatus.Ok, write.Written.Value, write.Written.Version, write.Acks, write.Required, null);
+            }
+            else if (write.Failures > write.Replicas.Length - write.Required)
+            {
+                RespondUnavailable(write, write.Acks, $"{write.Failures} of {write.Replicas.Length} replicas failed to persist the write");
+            }
+        }
+        if (write.AllAnswered) _pending.Remove(requestId);
+    }
+
+    private void OnReadReply(int replica, long requestId, StoredValue? value)
+    {
+        if (!_pending.TryGetValue(requestId, out PendingRequest? pending) || pending is not PendingRead read) return;
+        if (!read.TryMarkAnswered(replica, out int index)) return;
+        read.Replies[index] = value;
+        if (value is not null) _versions.Observe(value.Version);
+
+        if (!read.Responded && read.AnsweredCount >= read.Required)
+        {
+            read.Responded = true;
+            StoredValue? newest = read.Newest();
+            if (newest is null)
+            {
+                Respond(read.Client, ClientStatus.NotFound, null, WriteVersion.Zero, read.AnsweredCount, read.Required, null);
+            }
+            else
+            {
+                Respond(read.Client, newest.IsTombstone ? ClientStatus.NotFound : ClientStatus.Ok,
+                    newest.Value, newest.Version, read.AnsweredCount, read.Required, null);
+            }
+        }
+        if (read.AllAnswered)
+        {
+            _pending.Remove(requestId);
+            ReadRepair(read);
+        }
+    }
+
+    /// <summary>Sends the newest version to every replica that answered with something older (Dynamo 4.7).</summary>
+    private void ReadRepair(PendingRead read)
+    {
+        StoredValue? newest = read.Newest();
+        if (newest is null) return;
+        ReplicaWrite? repair = null;
+        for (int i = 0; i < read.Replicas.Length; i++)
+        {
+            if (!read.Answered[i]) continue;
+            StoredValue? held = read.Replies[i];
+            if (held is not null && Lww.Compare(held, newest) >= 0) continue;
+            repair ??= new ReplicaWrite(0, read.Client.Key, newest.Version, newest.Value);
+            if (read.Replicas[i] == NodeId) ApplyReplicaWrite(NodeId, repair);
+            else _transport.Send(read.Replicas[i], repair);
+        }
+    }
+
+    private void RespondUnavailable(PendingRequest pending, int acks, string reason)
+    {
+        pending.Responded = true;
+        Respond(pending.Client, ClientStatus.Unavailable, null, WriteVersion.Zero, acks, pending.Required,
+            $"{reason}: {acks} of {pending.Required} required replicas answered");
+    }
+
+    private void Respond(ClientRequest request, ClientStatus status, byte[]? value, WriteVersion version, int acks, int required, string? error) =>
+        _responder.Respond(new ClientResult(request.Id, request.Operation, status, request.Key, value, version, acks, required, error));
+
+    private void SendToReplicas(int[] replicas, Message message)
+    {
+        foreach (int replica in replicas)
+        {
+            if (replica != NodeId) _transport.Send(replica, message);
+        }
+    }
+
+    // ---------------------------------------------------------------- replica
+
+    public void OnMessage(int fromNode, Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        switch (message)
+        {
+            case ReplicaWrite write:
+                ApplyReplicaWrite(fromNode, write);
+                break;
+            case ReplicaWriteAck ack:
+                OnWriteAck(fromNode, ack.RequestId, ack.Ok);
+                break;
+            case ReplicaRead read:
+                {
+                    StoredValue? held = ReadLocal(PartitionOf(read.Key), read.Key);
+                    _transport.Send(fromNode, held is null
+                        ? new ReplicaReadReply(read.RequestId, false, WriteVersion.Zero, null)
+                        : new ReplicaReadReply(read.RequestId, true, held.Version, held.Value));
+                    break;
+                }
+            case ReplicaReadReply reply:
+                OnReadReply(fromNode, reply.RequestId, reply.AsStoredValue());
+                break;
+            default:
+                throw new ArgumentException($"unhandled message {message.Kind}", nameof(message));
+        }
+    }
+
+    /// <summary>
+    /// Stores the version if it is newer. The ack waits for durability either way: for a stale write,
+    /// the newer value that covers it may itself not be durable yet, so we wait for a sync barrier.
+    /// </summary>
+    private void ApplyReplicaWrite(int fromNode, ReplicaWrite write)
+    {
+        _versions.Observe(write.Version);
+        int partition = PartitionOf(write.Key);
+        var incoming = new StoredValue(write.Version, write.Value);
+        bool newer = !_storage.TryGet(partition, write.Key, out StoredValue current) || Lww.Supersedes(incoming, current);
+        bool wantsAck = write.RequestId != 0;
+        if (!newer && !wantsAck) return;
+
+        long token = ++_nextStorageToken;
+        if (wantsAck) _writeWaiters.Add(token, new WriteWaiter(fromNode, write.RequestId));
+        if (newer) _storage.Write(partition, write.Key, incoming, token);
+        else _storage.Sync(token);
+    }
+
+    public void OnStorageCompleted(long completionToken, bool durable)
+    {
+        if (!_writeWaiters.Remove(completionToken, out WriteWaiter waiter)) return;
+        if (waiter.Coordinator == NodeId) OnWriteAck(NodeId, waiter.RequestId, durable);
+        else _transport.Send(waiter.Coordinator, new ReplicaWriteAck(waiter.RequestId, durable));
+    }
+
+    private StoredValue? ReadLocal(int partition, string key) =>
+        _storage.TryGet(partition, key, out StoredValue value) ? value : null;
+
+    private int PartitionOf(string key) => Token.OfKey(key).Partition(_placement.PartitionCount);
+
+    private readonly record struct WriteWaiter(int Coordinator, long RequestId);
+}

@@ -1,0 +1,44 @@
+namespace Meteora.Engine.Node;
+
+/// <summary>Static configuration of one node. Validated by <see cref="Validate"/>.</summary>
+public sealed record NodeOptions
+{
+    public required int NodeId { get; init; }
+
+    /// <summary>N: replicas per key (capped at the node count).</summary>
+    public int ReplicationFactor { get; init; } = 3;
+
+    /// <summary>R used when a get does not name one; null = majority of N.</summary>
+    public int? DefaultReadConsistency { get; init; }
+
+    /// <summary>W used when a set/delete does not name one; null = majority of N.</summary>
+    public int? DefaultWriteConsistency { get; init; }
+
+    /// <summary>How long a coordinator waits for R/W replicas before failing the request.</summary>
+    public long RequestTimeoutMs { get; init; } = 1000;
+
+    public const long MaxRequestTimeoutMs = 600_000;
+
+    public void Validate()
+    {
+        if (NodeId < 0) throw new ArgumentOutOfRangeException(nameof(NodeId), NodeId, "node id must be non-negative");
+        if (ReplicationFactor < 1 || ReplicationFactor > Limits.MaxReplicationFactor)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReplicationFactor), ReplicationFactor, $"N must be in 1..{Limits.MaxReplicationFactor}");
+        }
+        CheckConsistency(DefaultReadConsistency, nameof(DefaultReadConsistency));
+        CheckConsistency(DefaultWriteConsistency, nameof(DefaultWriteConsistency));
+        if (RequestTimeoutMs < 1 || RequestTimeoutMs > MaxRequestTimeoutMs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RequestTimeoutMs), RequestTimeoutMs, $"request timeout must be in 1..{MaxRequestTimeoutMs} ms");
+        }
+    }
+
+    private void CheckConsistency(int? value, string name)
+    {
+        if (value is { } v && (v < 1 || v > ReplicationFactor))
+        {
+            throw new ArgumentOutOfRangeException(name, v, $"{name} must be in 1..N ({ReplicationFactor})");
+        }
+    }
+}

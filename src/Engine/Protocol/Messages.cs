@@ -1,0 +1,58 @@
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Engine.Protocol;
+
+/// <summary>A peer-to-peer message. Every subtype has one binary encoding in <see cref="MessageCodec"/>.</summary>
+public abstract record Message
+{
+    public abstract MessageKind Kind { get; }
+}
+
+public enum MessageKind : byte
+{
+    ReplicaWrite = 1,
+    ReplicaWriteAck = 2,
+    ReplicaRead = 3,
+    ReplicaReadReply = 4,
+}
+
+/// <summary>
+/// Coordinator → replica: store this version if it is newer. A null value is a tombstone.
+/// <paramref name="RequestId"/> 0 marks a read repair that needs no ack.
+/// </summary>
+public sealed record ReplicaWrite(long RequestId, string Key, WriteVersion Version, byte[]? Value) : Message
+{
+    public override MessageKind Kind => MessageKind.ReplicaWrite;
+
+    public bool Equals(ReplicaWrite? other) =>
+        other is not null && RequestId == other.RequestId && Key == other.Key && Version == other.Version
+        && new StoredValue(Version, Value).Equals(new StoredValue(other.Version, other.Value));
+
+    public override int GetHashCode() => HashCode.Combine(RequestId, Key, Version);
+}
+
+/// <summary>Replica → coordinator: the write is durable (Ok) or the replica could not persist it.</summary>
+public sealed record ReplicaWriteAck(long RequestId, bool Ok) : Message
+{
+    public override MessageKind Kind => MessageKind.ReplicaWriteAck;
+}
+
+/// <summary>Coordinator → replica: what do you hold for this key?</summary>
+public sealed record ReplicaRead(long RequestId, string Key) : Message
+{
+    public override MessageKind Kind => MessageKind.ReplicaRead;
+}
+
+/// <summary>Replica → coordinator. Found=false: no entry. Found with a null value: a tombstone.</summary>
+public sealed record ReplicaReadReply(long RequestId, bool Found, WriteVersion Version, byte[]? Value) : Message
+{
+    public override MessageKind Kind => MessageKind.ReplicaReadReply;
+
+    public StoredValue? AsStoredValue() => Found ? new StoredValue(Version, Value) : null;
+
+    public bool Equals(ReplicaReadReply? other) =>
+        other is not null && RequestId == other.RequestId && Found == other.Found && Version == other.Version
+        && new StoredValue(Version, Value).Equals(new StoredValue(other.Version, other.Value));
+
+    public override int GetHashCode() => HashCode.Combine(RequestId, Found, Version);
+}

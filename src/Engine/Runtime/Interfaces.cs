@@ -1,0 +1,35 @@
+namespace Meteora.Engine.Runtime;
+
+/// <summary>The node's clock. The simulator gives virtual time (with skew); real mode the system clock.</summary>
+public interface IClock
+{
+    /// <summary>Microseconds since an epoch fixed for the whole cluster (Unix epoch in real mode).</summary>
+    long NowMicros { get; }
+}
+
+/// <summary>Timers on the node's own event loop. When a timer fires, the host calls <see cref="Node.MeteoraNode.OnTimer"/>.</summary>
+public interface IScheduler
+{
+    void StartTimer(long timerId, long delayMs);
+}
+
+/// <summary>Sends a message to a peer. Fire-and-forget: delivery may fail; the engine relies on timeouts.</summary>
+public interface ITransport
+{
+    void Send(int toNode, Protocol.Message message);
+}
+
+/// <summary>Seeded randomness (simulator) or a real random source (real mode).</summary>
+public interface IRandom
+{
+    ulong NextUInt64();
+
+    /// <summary>Uniform in [0, maxExclusive).</summary>
+    int NextInt(int maxExclusive);
+}
+
+/// <summary>Receives the answer to a client request the node coordinated.</summary>
+public interface IClientResponder
+{
+    void Respond(Node.ClientResult result);
+}

@@ -1,0 +1,100 @@
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Engine.Storage;
+
+/// <summary>
+/// In-memory store with a durable/volatile split, driven by its host: writes are visible at once
+/// and queue up as pending; the host decides when the oldest pending write becomes durable (or
+/// fails) by calling <see cref="CompleteOldest"/>, and may <see cref="Crash"/> the store, which
+/// drops every write that was not yet durable.
+/// </summary>
+public sealed class InMemoryStorage : IStorage
+{
+    /// <summary>Pending (not yet durable) operations this store accepts before refusing more.</summary>
+    public const int MaxPendingOperations = 1_000_000;
+
+    private readonly Dictionary<string, StoredValue> _visible = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredValue> _durable = new(StringComparer.Ordinal);
+    private readonly Queue<PendingOperation> _pending = new();
+
+    public int PendingCount => _pending.Count;
+
+    public int VisibleCount => _visible.Count;
+
+    public bool TryGet(int partition, string key, out StoredValue value) =>
+        _visible.TryGetValue(key, out value!);
+
+    public void Write(int partition, string key, StoredValue value, long completionToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        RequireRoom();
+        _visible[key] = value;
+        _pending.Enqueue(new PendingOperation(completionToken, key, value));
+    }
+
+    public void Sync(long completionToken)
+    {
+        RequireRoom();
+        _pending.Enqueue(new PendingOperation(completionToken, null, null));
+    }
+
+    /// <summary>
+    /// Finishes the oldest pending operation. A failed write is rolled back from the visible state
+    /// (to the durable value, or a later pending write of the same key). Returns its token.
+    /// </summary>
+    public long CompleteOldest(bool durable)
+    {
+        if (!_pending.TryDequeue(out PendingOperation op))
+        {
+            throw new InvalidOperationException("no pending storage operation to complete");
+        }
+        if (op.Key is not null && op.Value is not null)
+        {
+            if (durable)
+            {
+                _durable[op.Key] = Lww.Merge(_durable.GetValueOrDefault(op.Key), op.Value)!;
+            }
+            else
+            {
+                RollBack(op.Key);
+            }
+        }
+        return op.Token;
+    }
+
+    /// <summary>Loses every write that was not yet durable, as a power cut would.</summary>
+    public void Crash()
+    {
+        _pending.Clear();
+        _visible.Clear();
+        foreach (var (key, value) in _durable) _visible[key] = value;
+    }
+
+    /// <summary>The durable entries (what survives a crash), unordered.</summary>
+    public IEnumerable<KeyValuePair<string, StoredValue>> DurableEntries => _durable;
+
+    /// <summary>The visible entries, unordered.</summary>
+    public IEnumerable<KeyValuePair<string, StoredValue>> VisibleEntries => _visible;
+
+    private void RollBack(string key)
+    {
+        StoredValue? restored = _durable.GetValueOrDefault(key);
+        foreach (PendingOperation later in _pending)
+        {
+            if (later.Key == key) restored = Lww.Merge(restored, later.Value);
+        }
+        if (restored is null) _visible.Remove(key);
+        else _visible[key] = restored;
+    }
+
+    private void RequireRoom()
+    {
+        if (_pending.Count >= MaxPendingOperations)
+        {
+            throw new InvalidOperationException($"storage has {MaxPendingOperations} pending operations; the host must complete some first");
+        }
+    }
+
+    private readonly record struct PendingOperation(long Token, string? Key, StoredValue? Value);
+}

@@ -1,0 +1,19 @@
+namespace Meteora.Sim;
+
+internal enum SimEventKind : byte
+{
+    ClientInvoke = 1,
+    Deliver = 2,
+    Timer = 3,
+    DiskComplete = 4,
+}
+
+/// <summary>One scheduled happening. Ordered in the queue by (virtual time, sequence number).</summary>
+internal sealed class SimEvent
+{
+    public required SimEventKind Kind { get; init; }
+    public required int Node { get; init; }
+    public int From { get; init; }
+    public long Id { get; init; }
+    public byte[]? Frame { get; init; }
+}

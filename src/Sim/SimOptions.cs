@@ -1,0 +1,60 @@
+namespace Meteora.Sim;
+
+/// <summary>Everything a simulation run depends on besides the seed. A run is a pure function of (seed, options).</summary>
+public sealed record SimOptions
+{
+    public int Nodes { get; init; } = 3;
+    public int Operations { get; init; } = 1000;
+    public int ReplicationFactor { get; init; } = 3;
+
+    /// <summary>Fixed R for every get; null draws R in 1..N per request.</summary>
+    public int? ReadConsistency { get; init; }
+
+    /// <summary>Fixed W for every set/delete; null draws W in 1..N per request.</summary>
+    public int? WriteConsistency { get; init; }
+
+    public int Clients { get; init; } = 8;
+    public int Keys { get; init; } = 16;
+    public int Partitions { get; init; } = 64;
+    public long RequestTimeoutMs { get; init; } = 1000;
+
+    /// <summary>Network one-way latency: fixed floor plus an exponential tail, capped.</summary>
+    public long NetworkLatencyMinMicros { get; init; } = 100;
+    public double NetworkLatencyMeanExtraMicros { get; init; } = 400;
+    public long NetworkLatencyMaxMicros { get; init; } = 20_000;
+
+    public long DiskLatencyMinMicros { get; init; } = 50;
+    public double DiskLatencyMeanExtraMicros { get; init; } = 200;
+    public long DiskLatencyMaxMicros { get; init; } = 10_000;
+
+    /// <summary>Client pause between one answer and its next request.</summary>
+    public long ClientThinkMaxMicros { get; init; } = 2_000;
+
+    public const int MaxNodes = 64;
+    public const int MaxOperations = 10_000_000;
+
+    /// <summary>Throws with a one-line message naming the bad option.</summary>
+    public void Validate()
+    {
+        Require(Nodes is >= 1 and <= MaxNodes, $"--nodes must be in 1..{MaxNodes}, got {Nodes}");
+        Require(Operations is >= 0 and <= MaxOperations, $"--ops must be in 0..{MaxOperations}, got {Operations}");
+        Require(ReplicationFactor >= 1 && ReplicationFactor <= Math.Min(Nodes, Meteora.Engine.Limits.MaxReplicationFactor),
+            $"--n must be in 1..{Math.Min(Nodes, Meteora.Engine.Limits.MaxReplicationFactor)} (at most --nodes), got {ReplicationFactor}");
+        Require(ReadConsistency is null || (ReadConsistency >= 1 && ReadConsistency <= ReplicationFactor),
+            $"--r must be in 1..{ReplicationFactor}, got {ReadConsistency}");
+        Require(WriteConsistency is null || (WriteConsistency >= 1 && WriteConsistency <= ReplicationFactor),
+            $"--w must be in 1..{ReplicationFactor}, got {WriteConsistency}");
+        Require(Clients is >= 1 and <= 10_000, $"--clients must be in 1..10000, got {Clients}");
+        Require(Keys is >= 1 and <= 1_000_000, $"--keys must be in 1..1000000, got {Keys}");
+        Require(Partitions >= 1 && Partitions <= Meteora.Engine.Limits.MaxPartitions && System.Numerics.BitOperations.IsPow2(Partitions),
+            $"--partitions must be a power of two in 1..{Meteora.Engine.Limits.MaxPartitions}, got {Partitions}");
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition) throw new SimUsageException(message);
+    }
+}
+
+/// <summary>Bad simulator options: the CLI prints the message on one line and exits 2.</summary>
+public sealed class SimUsageException(string message) : Exception(message);

@@ -1,0 +1,39 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Meteora.Sim;
+
+/// <summary>The outcome of one run; <see cref="ToJson"/> is the CLI's machine-readable last line.</summary>
+public sealed record SimResult(
+    ulong Seed,
+    bool Ok,
+    string TraceHash,
+    long Events,
+    long SimulatedMs,
+    long WallMs,
+    int OpsOk,
+    int OpsFailed,
+    IReadOnlyList<string> Violations)
+{
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("seed", Seed);
+            json.WriteBoolean("ok", Ok);
+            json.WriteString("traceHash", TraceHash);
+            json.WriteNumber("events", Events);
+            json.WriteNumber("simulatedMs", SimulatedMs);
+            json.WriteNumber("wallMs", WallMs);
+            json.WriteNumber("opsOk", OpsOk);
+            json.WriteNumber("opsFailed", OpsFailed);
+            json.WriteStartArray("violations");
+            foreach (string violation in Violations) json.WriteStringValue(violation);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
