@@ -1,0 +1,4 @@
+namespace Meteora.Net.Cli;
+
+/// <summary>Bad command-line input: reported as one line on stderr with exit code 2, never a stack trace.</summary>
+public sealed class CliUsageException(string message) : Exception(message);

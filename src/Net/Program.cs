@@ -1,0 +1,6 @@
+namespace Meteora.Net;
+
+public static class Program
+{
+    public static int Main(string[] args) => Cli.MeteoraCli.Run(args);
+}
