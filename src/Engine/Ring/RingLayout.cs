@@ -72,6 +72,7 @@ public sealed class RingLayout : IEquatable<RingLayout>
         {
             throw new ArgumentException("a ring needs at least one node", nameof(nodes));
         }
+        RequireEnoughPartitions(partitionCount, sorted.Length);
         var owners = new int[partitionCount];
         for (int p = 0; p < partitionCount; p++)
         {
@@ -90,6 +91,7 @@ public sealed class RingLayout : IEquatable<RingLayout>
             throw new ArgumentException($"owner table has {ownerByPartition.Length} entries, expected {partitionCount}");
         }
         int[] sorted = SortedDistinct(ownerByPartition);
+        RequireEnoughPartitions(partitionCount, sorted.Length);
         return new RingLayout(partitionCount, (int[])ownerByPartition.Clone(), sorted);
     }
 
@@ -112,6 +114,7 @@ public sealed class RingLayout : IEquatable<RingLayout>
         }
         int[] owners = (int[])_ownerByPartition.Clone();
         int[] sortedNew = SortedDistinct([.. _nodes, node]);
+        RequireEnoughPartitions(PartitionCount, sortedNew.Length);
         int take = PartitionCount / sortedNew.Length;
         var load = LoadByNode(owners, _nodes);
         for (int taken = 0; taken < take; taken++)
@@ -193,6 +196,15 @@ public sealed class RingLayout : IEquatable<RingLayout>
         x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
         x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
         return x ^ (x >> 31);
+    }
+
+    /// <summary>Every node must own at least one partition, or it could never be a replica.</summary>
+    private static void RequireEnoughPartitions(int partitionCount, int nodeCount)
+    {
+        if (partitionCount < nodeCount)
+        {
+            throw new ArgumentException($"{nodeCount} nodes need at least {nodeCount} partitions, but the ring has {partitionCount}");
+        }
     }
 
     private static void RequireNodeId(int node)

@@ -1,0 +1,126 @@
+using System.Buffers.Binary;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Meteora.Engine;
+using Meteora.Engine.Protocol;
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Tests.Property;
+
+public sealed class CodecTests
+{
+    private static readonly Gen<string> Keys =
+        Gen.Elements("", "k", "key-42", "ü€𝄞", new string('x', Limits.MaxKeySizeBytes))
+            .Or(ArbMap.Default.GeneratorFor<NonNull<string>>().Select(s => s.Get)
+                .Where(s => System.Text.Encoding.UTF8.GetByteCount(s) <= Limits.MaxKeySizeBytes && IsValidUnicode(s)));
+
+    private static readonly Gen<WriteVersion> Versions =
+        from ts in ArbMap.Default.GeneratorFor<long>().Select(Math.Abs).Where(t => t >= 0)
+        from node in ArbMap.Default.GeneratorFor<uint>()
+        select new WriteVersion(ts, node);
+
+    private static readonly Gen<byte[]?> Values =
+        Gen.Frequency((1, Gen.Constant<byte[]?>(null)), (4, ArbMap.Default.GeneratorFor<byte[]>().Select(b => (byte[]?)b)));
+
+    public static Arbitrary<Message> Messages() =>
+        Gen.OneOf(
+            from id in ArbMap.Default.GeneratorFor<long>() from key in Keys from v in Versions from value in Values
+            select (Message)new ReplicaWrite(id, key, v, value),
+            from id in ArbMap.Default.GeneratorFor<long>() from ok in ArbMap.Default.GeneratorFor<bool>()
+            select (Message)new ReplicaWriteAck(id, ok),
+            from id in ArbMap.Default.GeneratorFor<long>() from key in Keys
+            select (Message)new ReplicaRead(id, key),
+            from id in ArbMap.Default.GeneratorFor<long>() from found in ArbMap.Default.GeneratorFor<bool>()
+            from v in Versions from value in Values
+            select (Message)(found ? new ReplicaReadReply(id, true, v, value) : new ReplicaReadReply(id, false, WriteVersion.Zero, null)))
+        .ToArbitrary();
+
+    private static bool IsValidUnicode(string s)
+    {
+        try
+        {
+            new System.Text.UTF8Encoding(false, true).GetByteCount(s);
+            return true;
+        }
+        catch (System.Text.EncoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    [Property(Arbitrary = [typeof(CodecTests)], MaxTest = 500)]
+    public void Every_message_round_trips(Message message)
+    {
+        byte[] frame = MessageCodec.Encode(message);
+        Assert.Equal(MessageCodec.EncodedSize(message), frame.Length);
+        Assert.Equal(message, MessageCodec.Decode(frame));
+    }
+
+    [Property(Arbitrary = [typeof(CodecTests)], MaxTest = 300)]
+    public void Every_truncation_is_rejected_with_a_protocol_error(Message message, NonNegativeInt cut)
+    {
+        byte[] frame = MessageCodec.Encode(message);
+        int length = cut.Get % frame.Length;
+        var e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(frame.AsSpan(0, length)));
+        Assert.False(string.IsNullOrWhiteSpace(e.Message));
+    }
+
+    [Property(Arbitrary = [typeof(CodecTests)], MaxTest = 300)]
+    public void Trailing_bytes_are_rejected(Message message, byte extra)
+    {
+        byte[] frame = [.. MessageCodec.Encode(message), extra];
+        var e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(frame));
+        Assert.Contains("trailing", e.Message);
+    }
+
+    [Property(MaxTest = 1000)]
+    public void Random_garbage_never_throws_anything_but_a_protocol_error(byte[] garbage)
+    {
+        try
+        {
+            MessageCodec.Decode(garbage);
+        }
+        catch (ProtocolException)
+        {
+        }
+    }
+
+    [Theory]
+    [InlineData(new byte[] { }, "empty")]
+    [InlineData(new byte[] { 99 }, "unknown message kind 99")]
+    [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, 1, 7 }, "ok must be 0 or 1")]
+    public void Malformed_frames_name_the_problem(byte[] frame, string expected)
+    {
+        var e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(frame));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Oversized_value_length_is_rejected_before_allocating()
+    {
+        var frame = new byte[1 + 8 + 2 + 1 + 12 + 4];
+        frame[0] = (byte)MessageKind.ReplicaWrite;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(9), 1);
+        frame[11] = (byte)'k';
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(24), int.MaxValue);
+        var e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(frame));
+        Assert.Contains("limit", e.Message);
+    }
+
+    [Fact]
+    public void Invalid_utf8_key_is_rejected()
+    {
+        byte[] frame = [(byte)MessageKind.ReplicaRead, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 0xC3, 0x28];
+        var e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(frame));
+        Assert.Contains("UTF-8", e.Message);
+    }
+
+    [Fact]
+    public void Encoding_refuses_keys_and_values_over_the_limits()
+    {
+        Assert.Throws<ArgumentException>(() => MessageCodec.Encode(new ReplicaRead(1, new string('x', Limits.MaxKeySizeBytes + 1))));
+        Assert.Throws<ArgumentException>(() => MessageCodec.Encode(
+            new ReplicaWrite(1, "k", new WriteVersion(1, 1), new byte[Limits.MaxValueSizeBytes + 1])));
+    }
+}

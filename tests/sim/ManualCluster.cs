@@ -1,0 +1,109 @@
+using Meteora.Engine.Node;
+using Meteora.Engine.Protocol;
+using Meteora.Engine.Ring;
+using Meteora.Engine.Runtime;
+using Meteora.Engine.Storage;
+
+namespace Meteora.Tests.Sim;
+
+/// <summary>
+/// A hand-driven cluster for coordinator unit tests: the test decides which message is delivered,
+/// which disk write completes and which timer fires, one step at a time.
+/// </summary>
+internal sealed class ManualCluster
+{
+    public ManualCluster(int nodes, int replicationFactor = 3, int partitions = 64)
+    {
+        Placement = new ReplicaPlacement(RingLayout.Create(partitions, Enumerable.Range(0, nodes)), replicationFactor);
+        Hosts = Enumerable.Range(0, nodes).Select(id => new Host(this, id)).ToArray();
+    }
+
+    public ReplicaPlacement Placement { get; }
+    public Host[] Hosts { get; }
+    public long NowMicros { get; set; } = 1_000_000;
+    public List<(int From, int To, Message Message)> InFlight { get; } = [];
+
+    public MeteoraNode this[int id] => Hosts[id].Node;
+
+    /// <summary>Delivers every in-flight message matching the filter (round-tripped through the codec); returns how many.</summary>
+    public int Deliver(Func<(int From, int To, Message Message), bool>? filter = null)
+    {
+        var batch = InFlight.Where(m => filter?.Invoke(m) ?? true).ToList();
+        foreach (var m in batch)
+        {
+            InFlight.Remove(m);
+            Hosts[m.To].Node.OnMessage(m.From, MessageCodec.Decode(MessageCodec.Encode(m.Message)));
+        }
+        return batch.Count;
+    }
+
+    public void Drop(Func<(int From, int To, Message Message), bool> filter) => InFlight.RemoveAll(m => filter(m));
+
+    /// <summary>Makes every pending disk write on every node durable.</summary>
+    public void FlushDisks()
+    {
+        foreach (Host host in Hosts) host.FlushDisk();
+    }
+
+    /// <summary>Delivers messages and completes disk writes until nothing is left.</summary>
+    public void Settle()
+    {
+        for (int round = 0; round < 100; round++)
+        {
+            FlushDisks();
+            if (Deliver() == 0 && Hosts.All(h => h.Storage.PendingCount == 0)) return;
+        }
+        throw new InvalidOperationException("cluster did not settle in 100 rounds");
+    }
+
+    public (int[] Replicas, string Key) KeyWithReplicas(Func<int[], bool> predicate)
+    {
+        for (int i = 0; i < 10_000; i++)
+        {
+            string key = "key" + i;
+            int partition = Meteora.Engine.Hashing.Token.OfKey(key).Partition(Placement.PartitionCount);
+            int[] replicas = Placement.PreferenceList(partition).ToArray();
+            if (predicate(replicas)) return (replicas, key);
+        }
+        throw new InvalidOperationException("no key matches");
+    }
+
+    internal sealed class Host : IClock, IScheduler, ITransport, IClientResponder, IRandom
+    {
+        private readonly ManualCluster _cluster;
+        private ulong _random;
+
+        public Host(ManualCluster cluster, int id)
+        {
+            _cluster = cluster;
+            _random = (ulong)id * 1000;
+            Storage = new InMemoryStorage();
+            Node = new MeteoraNode(new NodeOptions { NodeId = id, ReplicationFactor = cluster.Placement.ReplicationFactor, RequestTimeoutMs = 500 },
+                cluster.Placement, this, this, this, Storage, this, this);
+        }
+
+        public MeteoraNode Node { get; }
+        public InMemoryStorage Storage { get; }
+        public List<ClientResult> Results { get; } = [];
+        public List<long> Timers { get; } = [];
+
+        public long NowMicros => _cluster.NowMicros;
+        public void StartTimer(long timerId, long delayMs) => Timers.Add(timerId);
+        public void Send(int toNode, Message message) => _cluster.InFlight.Add((Node.NodeId, toNode, message));
+        public void Respond(ClientResult result) => Results.Add(result);
+        public ulong NextUInt64() => ++_random;
+        public int NextInt(int maxExclusive) => (int)(NextUInt64() % (ulong)maxExclusive);
+
+        public void FlushDisk()
+        {
+            while (Storage.PendingCount > 0) Node.OnStorageCompleted(Storage.CompleteOldest(true), true);
+        }
+
+        public void FireTimers()
+        {
+            var timers = Timers.ToList();
+            Timers.Clear();
+            foreach (long id in timers) Node.OnTimer(id);
+        }
+    }
+}
