@@ -64,7 +64,8 @@ internal static class Checker
 
     /// <summary>
     /// With R+W>N, a successful read returns a version at least as new as every write acknowledged
-    /// (at that W) before the read was invoked.
+    /// (at that W) before the read was invoked. Per key, acknowledged writes are sorted by completion
+    /// time with a running maximum per W threshold, so each read costs one binary search.
     /// </summary>
     private static void CheckFreshness(IReadOnlyList<OpRecord> ops, int replicationFactor, List<string> violations)
     {
@@ -75,23 +76,61 @@ internal static class Checker
             if (!ackedByKey.TryGetValue(op.Key, out var list)) ackedByKey[op.Key] = list = [];
             list.Add(op);
         }
+        var indexByKey = new Dictionary<string, FreshnessIndex>(StringComparer.Ordinal);
+        foreach (var (key, writes) in ackedByKey) indexByKey[key] = new FreshnessIndex(writes, replicationFactor);
+
         var found = new List<string>();
         foreach (OpRecord read in ops)
         {
             if (read.Operation != ClientOperation.Get || !(read.Status is ClientStatus.Ok or ClientStatus.NotFound)) continue;
-            if (!ackedByKey.TryGetValue(read.Key, out var writes)) continue;
-            foreach (OpRecord write in writes)
+            if (!indexByKey.TryGetValue(read.Key, out FreshnessIndex? index)) continue;
+            // A write at W intersects this read's quorum when W > N - R.
+            int minW = replicationFactor - read.Consistency + 1;
+            OpRecord? newest = index.NewestAckedBefore(read.InvokeMicros, minW);
+            if (newest is not null && read.ResultVersion < newest.ResultVersion)
             {
-                if (write.CompleteMicros >= read.InvokeMicros) continue;
-                if (read.Consistency + write.Consistency <= replicationFactor) continue;
-                if (read.ResultVersion < write.ResultVersion)
-                {
-                    found.Add($"freshness: {read} returned version {read.ResultVersion}, older than acknowledged {write}");
-                    break;
-                }
+                found.Add($"freshness: {read} returned version {read.ResultVersion}, older than acknowledged {newest}");
             }
         }
         Report(found, violations);
+    }
+
+    private sealed class FreshnessIndex
+    {
+        private readonly long[] _completeMicros;
+        // _newest[w][i]: the newest write among the first i+1 (by completion) acknowledged at W >= w.
+        private readonly OpRecord?[][] _newest;
+
+        public FreshnessIndex(List<OpRecord> writes, int replicationFactor)
+        {
+            writes.Sort((a, b) => a.CompleteMicros.CompareTo(b.CompleteMicros));
+            _completeMicros = new long[writes.Count];
+            _newest = new OpRecord?[replicationFactor + 2][];
+            for (int w = 0; w < _newest.Length; w++) _newest[w] = new OpRecord?[writes.Count];
+            for (int i = 0; i < writes.Count; i++)
+            {
+                _completeMicros[i] = writes[i].CompleteMicros;
+                for (int w = 0; w < _newest.Length; w++)
+                {
+                    OpRecord? best = i > 0 ? _newest[w][i - 1] : null;
+                    if (writes[i].Consistency >= w && (best is null || writes[i].ResultVersion > best.ResultVersion)) best = writes[i];
+                    _newest[w][i] = best;
+                }
+            }
+        }
+
+        public OpRecord? NewestAckedBefore(long invokeMicros, int minW)
+        {
+            if (minW >= _newest.Length) return null;
+            int lo = 0, hi = _completeMicros.Length; // first index with complete >= invoke
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (_completeMicros[mid] < invokeMicros) lo = mid + 1;
+                else hi = mid;
+            }
+            return lo == 0 ? null : _newest[Math.Max(0, minW)][lo - 1];
+        }
     }
 
     /// <summary>After quiescence every replica of every written key holds the same version and value.</summary>

@@ -120,6 +120,8 @@ public sealed class SimCluster
         _hash.Add(result.Acks);
     }
 
+    internal bool Tracing => _trace is not null;
+
     internal void Trace(string line)
     {
         _trace?.WriteLine($"{(NowMicros - EpochMicros) / 1000.0,12:F3}ms {line}");

@@ -61,7 +61,7 @@ internal sealed class Workload
         };
         _byRequestId.Add(record);
         _history.Add(record);
-        _cluster.Trace($"invoke {record}");
+        if (_cluster.Tracing) _cluster.Trace($"invoke {record}");
         _cluster.Nodes[coordinator].Engine.OnClientRequest(new ClientRequest(id, operation, key, value, consistency));
     }
 
@@ -82,7 +82,7 @@ internal sealed class Workload
         record.ResultValue = result.Value;
         record.Acks = result.Acks;
         _cluster.HashResult(result);
-        _cluster.Trace($"complete {record}{(result.Error is null ? "" : " error=" + result.Error)}");
+        if (_cluster.Tracing) _cluster.Trace($"complete {record}{(result.Error is null ? "" : " error=" + result.Error)}");
         ScheduleNext(record.Client);
     }
 
