@@ -9,22 +9,106 @@ namespace Meteora.Sim;
 /// End-of-run invariants over the history and the replicas' final state. Each violation is one
 /// readable line naming the operations involved.
 /// </summary>
+internal sealed record CheckReport(List<string> Violations, int SkewDiscardedWrites);
+
 internal static class Checker
 {
     /// <summary>Violations listed per check before the rest are summarized, so output stays readable.</summary>
     private const int MaxReportedPerCheck = 5;
 
-    public static List<string> Check(SimCluster cluster)
+    public static CheckReport Check(SimCluster cluster)
     {
         var violations = new List<string>();
         IReadOnlyList<OpRecord> ops = cluster.History.Operations;
         CheckCompletion(ops, violations);
         CheckNoInventedData(ops, violations);
         CheckFreshness(ops, cluster.Options.ReplicationFactor, violations);
+        CheckDurability(cluster, ops, violations);
+        violations.AddRange(cluster.AckOracle.Violations);
         CheckConvergence(cluster, ops, violations);
         CheckQuiescence(cluster, violations);
-        CheckFaultFreeSuccess(ops, violations);
-        return violations;
+        CheckLiveness(cluster, ops, violations);
+        if (cluster.Schedule.Faults.Count == 0 && cluster.Schedule.BuggifySites.Count == 0)
+        {
+            CheckFaultFreeSuccess(ops, violations);
+        }
+        return new CheckReport(violations, CountSkewDiscardedWrites(ops));
+    }
+
+    /// <summary>
+    /// Durability: for every key, the newest version any replica holds at the end is at least as new
+    /// as every write to it that was acknowledged. Crashes cannot undo an acknowledged write, because
+    /// nothing is acknowledged before it is durable on W replicas.
+    /// </summary>
+    private static void CheckDurability(SimCluster cluster, IReadOnlyList<OpRecord> ops, List<string> violations)
+    {
+        var newestAcked = new SortedDictionary<string, OpRecord>(StringComparer.Ordinal);
+        foreach (OpRecord op in ops)
+        {
+            if (!op.Acknowledged) continue;
+            if (!newestAcked.TryGetValue(op.Key, out OpRecord? best) || op.ResultVersion > best.ResultVersion) newestAcked[op.Key] = op;
+        }
+        var found = new List<string>();
+        foreach (var (key, write) in newestAcked)
+        {
+            int partition = Token.OfKey(key).Partition(cluster.Placement.PartitionCount);
+            WriteVersion held = WriteVersion.Zero;
+            foreach (int replica in cluster.Placement.PreferenceList(partition))
+            {
+                if (cluster.Nodes[replica].Storage.TryGet(partition, key, out StoredValue value) && value.Version > held) held = value.Version;
+            }
+            if (held < write.ResultVersion)
+            {
+                found.Add($"durability: key {key} ends at version {held}, but {write} was acknowledged");
+            }
+        }
+        Report(found, violations);
+    }
+
+    /// <summary>After healing, the checker's own R=N reads must all succeed within the request timeout.</summary>
+    private static void CheckLiveness(SimCluster cluster, IReadOnlyList<OpRecord> ops, List<string> violations)
+    {
+        var found = new List<string>();
+        long boundMicros = cluster.Options.RequestTimeoutMs * 1000;
+        foreach (OpRecord op in ops)
+        {
+            if (!op.Quiescence || !op.Completed) continue;
+            if (!(op.Status is ClientStatus.Ok or ClientStatus.NotFound))
+            {
+                found.Add($"liveness: after healing, {op} failed: {op.Error}");
+            }
+            else if (op.CompleteMicros - op.InvokeMicros > boundMicros)
+            {
+                found.Add($"liveness: after healing, {op} took longer than {cluster.Options.RequestTimeoutMs} ms");
+            }
+        }
+        Report(found, violations);
+    }
+
+    /// <summary>
+    /// Acknowledged writes that began after another acknowledged write to the same key had completed,
+    /// yet carry an older version: LWW silently discarded them (clock skew). Reported as a figure.
+    /// </summary>
+    private static int CountSkewDiscardedWrites(IReadOnlyList<OpRecord> ops)
+    {
+        var ackedByKey = new Dictionary<string, List<OpRecord>>(StringComparer.Ordinal);
+        foreach (OpRecord op in ops)
+        {
+            if (!op.Acknowledged) continue;
+            if (!ackedByKey.TryGetValue(op.Key, out var list)) ackedByKey[op.Key] = list = [];
+            list.Add(op);
+        }
+        int discarded = 0;
+        foreach (var (_, writes) in ackedByKey)
+        {
+            var index = new FreshnessIndex([.. writes], replicationFactor: 0);
+            foreach (OpRecord later in writes)
+            {
+                OpRecord? earlier = index.NewestAckedBefore(later.InvokeMicros, 0);
+                if (earlier is not null && later.ResultVersion < earlier.ResultVersion) discarded++;
+            }
+        }
+        return discarded;
     }
 
     private static void CheckCompletion(IReadOnlyList<OpRecord> ops, List<string> violations)
@@ -180,7 +264,7 @@ internal static class Checker
         }
     }
 
-    /// <summary>Without faults nothing may fail: every request must succeed.</summary>
+    /// <summary>Without faults (and without buggify) nothing may fail: every request must succeed.</summary>
     private static void CheckFaultFreeSuccess(IReadOnlyList<OpRecord> ops, List<string> violations)
     {
         var found = new List<string>();

@@ -15,15 +15,22 @@ public sealed class OpRecord
     public required int Consistency { get; init; }
     public required long InvokeMicros { get; init; }
 
+    /// <summary>True for the checker's own reads after healing (not part of the workload).</summary>
+    public bool Quiescence { get; init; }
+
     public long CompleteMicros { get; set; } = -1;
     public ClientStatus? Status { get; set; }
     public WriteVersion ResultVersion { get; set; }
     public byte[]? ResultValue { get; set; }
     public int Acks { get; set; }
+    public string? Error { get; set; }
 
     public bool Completed => CompleteMicros >= 0;
     public bool IsWrite => Operation != ClientOperation.Get;
     public bool Acknowledged => IsWrite && Status == ClientStatus.Ok;
+
+    private static string Ms(long micros) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(micros - SimCluster.EpochMicros) / 1000.0:F3}ms");
 
     public override string ToString()
     {
@@ -33,8 +40,9 @@ public sealed class OpRecord
             ClientOperation.Set => $"set {Key}={System.Text.Encoding.UTF8.GetString(Value ?? [])} W={Consistency}",
             _ => $"delete {Key} W={Consistency}",
         };
-        string result = Completed ? $"{Status} v={ResultVersion} at {CompleteMicros / 1000.0:F3}ms" : "incomplete";
-        return $"op#{Id} client{Client}@node{Coordinator} {what} invoked {InvokeMicros / 1000.0:F3}ms -> {result}";
+        string result = Completed ? $"{Status} v={ResultVersion} at {Ms(CompleteMicros)}" : "incomplete";
+        string who = Quiescence ? $"checker@node{Coordinator}" : $"client{Client}@node{Coordinator}";
+        return $"op#{Id} {who} {what} invoked {Ms(InvokeMicros)} -> {result}";
     }
 }
 

@@ -28,9 +28,11 @@ public static class SimCli
         var partitions = new Option<int>("--partitions") { Description = "Partition count Q (power of two)", DefaultValueFactory = _ => 64 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
         var trace = new Option<string?>("--trace") { Description = "Write a readable per-event trace to this file" };
+        var faults = new Option<string?>("--faults") { Description = "Fault kinds: partition,crash,drop,dup,reorder,disk,clock,buggify or all (default none)" };
+        var plant = new Option<string?>("--plant") { Description = "Plant a deliberate bug: ack-before-durable, lww-no-tiebreak, read-ignores-r" };
 
         var run = new Command("run", "Run one seeded simulation and check its invariants");
-        foreach (Option option in new Option[] { seed, nodes, ops, n, r, w, clients, keys, partitions, json, trace })
+        foreach (Option option in new Option[] { seed, nodes, ops, n, r, w, clients, keys, partitions, json, trace, faults, plant })
         {
             run.Options.Add(option);
         }
@@ -47,6 +49,8 @@ public static class SimCli
                 Clients = parse.GetValue(clients),
                 Keys = parse.GetValue(keys),
                 Partitions = parse.GetValue(partitions),
+                Faults = FaultKindsParser.Parse(parse.GetValue(faults)),
+                Plant = PlantedBugParser.Parse(parse.GetValue(plant)),
             };
             return RunOne(parse.GetValue(seed), options, parse.GetValue(json), parse.GetValue(trace), args);
         });

@@ -6,6 +6,8 @@ internal enum SimEventKind : byte
     Deliver = 2,
     Timer = 3,
     DiskComplete = 4,
+    FaultStart = 5,
+    FaultEnd = 6,
 }
 
 /// <summary>One scheduled happening. Ordered in the queue by (virtual time, sequence number).</summary>
@@ -16,4 +18,7 @@ internal sealed class SimEvent
     public int From { get; init; }
     public long Id { get; init; }
     public byte[]? Frame { get; init; }
+
+    /// <summary>For a node's timers and disk completions: the incarnation that scheduled them (a crash voids them).</summary>
+    public int Incarnation { get; init; }
 }

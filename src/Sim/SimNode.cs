@@ -3,15 +3,17 @@ using Meteora.Engine.Protocol;
 using Meteora.Engine.Ring;
 using Meteora.Engine.Runtime;
 using Meteora.Engine.Storage;
+using Meteora.Engine.Versioning;
 
 namespace Meteora.Sim;
 
 /// <summary>
-/// Hosts one engine node inside the simulator: its clock is virtual time, its timers and disk
-/// completions are queue events, and every message it sends is encoded with the real codec and
-/// delivered as bytes after a simulated latency.
+/// Hosts one engine node inside the simulator: its clock is skewable virtual time, its timers and
+/// disk completions are queue events tagged with the node's incarnation (a crash voids them), and
+/// every message it sends is encoded with the real codec, then delivered, lost, duplicated or
+/// delayed as the nemesis decides.
 /// </summary>
-internal sealed class SimNode : IClock, IScheduler, ITransport, IClientResponder
+internal sealed class SimNode : IScheduler, ITransport, IClientResponder
 {
     private readonly SimCluster _cluster;
     private readonly NodeOptions _options;
@@ -25,51 +27,86 @@ internal sealed class SimNode : IClock, IScheduler, ITransport, IClientResponder
         _placement = placement;
         Id = options.NodeId;
         Storage = new InMemoryStorage();
+        Clock = new SimClock(cluster);
         Engine = CreateEngine();
     }
 
     public int Id { get; }
     public InMemoryStorage Storage { get; }
+    public SimClock Clock { get; }
     public MeteoraNode Engine { get; private set; }
-
-    public long NowMicros => _cluster.NowMicros;
+    public bool Up { get; private set; } = true;
+    public int Incarnation { get; private set; }
 
     public void StartTimer(long timerId, long delayMs) =>
-        _cluster.Schedule(_cluster.NowMicros + delayMs * 1000, new SimEvent { Kind = SimEventKind.Timer, Node = Id, Id = timerId });
+        _cluster.Enqueue(_cluster.NowMicros + delayMs * 1000,
+            new SimEvent { Kind = SimEventKind.Timer, Node = Id, Id = timerId, Incarnation = Incarnation });
 
     public void Send(int toNode, Message message)
     {
-        byte[] frame = MessageCodec.Encode(message);
-        long latency = _cluster.NetworkLatencyMicros();
-        _cluster.Schedule(_cluster.NowMicros + latency, new SimEvent { Kind = SimEventKind.Deliver, Node = toNode, From = Id, Frame = frame });
+        _cluster.AckOracle.OnSend(Id, toNode, message);
+        _cluster.Network.Send(Id, toNode, MessageCodec.Encode(message));
     }
+
+    /// <summary>The version of the key that would survive a crash right now (zero if none).</summary>
+    public WriteVersion DurableVersion(int partition, string key) =>
+        Storage.TryGetDurable(key, out StoredValue value) ? value.Version : WriteVersion.Zero;
 
     public void Respond(ClientResult result) => _cluster.Workload.OnResult(Id, result);
 
-    /// <summary>Called after the engine queued a storage operation: schedules its completion, in order.</summary>
-    public void ScheduleDiskCompletion()
+    /// <summary>Memory and every un-synced write are lost; pending timers and disk completions are voided.</summary>
+    public void Crash()
     {
-        long at = Math.Max(_cluster.NowMicros + _cluster.DiskLatencyMicros(), _lastDiskCompleteMicros);
+        if (!Up) throw new InvalidOperationException($"node{Id} is already down");
+        Up = false;
+        Incarnation++;
+        Storage.Crash();
+        _lastDiskCompleteMicros = 0;
+        _cluster.Workload.OnCoordinatorCrashed(Id);
+    }
+
+    /// <summary>A fresh engine over what the disk kept.</summary>
+    public void Restart()
+    {
+        if (Up) throw new InvalidOperationException($"node{Id} is already up");
+        Incarnation++;
+        Up = true;
+        Engine = CreateEngine();
+        if (_cluster.Tracing) _cluster.Trace($"node{Id} restarted (incarnation {Incarnation}) with {Storage.VisibleCount} keys on disk");
+    }
+
+    /// <summary>Called after the engine queued a storage operation: schedules its completion, in order.</summary>
+    private void ScheduleDiskCompletion()
+    {
+        long latency = _cluster.DiskLatencyMicros();
+        DiskFault? fault = _cluster.Nemesis.ActiveDiskFault(Id);
+        if (fault is not null && _cluster.DiskRandom.Chance(fault.SlowProbability))
+        {
+            latency *= _cluster.DiskRandom.NextInt(20, 200);
+        }
+        long at = Math.Max(_cluster.NowMicros + latency, _lastDiskCompleteMicros);
         _lastDiskCompleteMicros = at;
-        _cluster.Schedule(at, new SimEvent { Kind = SimEventKind.DiskComplete, Node = Id });
+        _cluster.Enqueue(at, new SimEvent { Kind = SimEventKind.DiskComplete, Node = Id, Incarnation = Incarnation });
     }
 
     public void CompleteDisk()
     {
-        long token = Storage.CompleteOldest(durable: true);
-        Engine.OnStorageCompleted(token, durable: true);
+        DiskFault? fault = _cluster.Nemesis.ActiveDiskFault(Id);
+        bool durable = fault is null || !_cluster.DiskRandom.Chance(fault.FailProbability);
+        long token = Storage.CompleteOldest(durable);
+        if (_cluster.Tracing) _cluster.Trace($"node{Id} disk op {token} {(durable ? "durable" : "FAILED")}");
+        Engine.OnStorageCompleted(token, durable);
     }
 
     private MeteoraNode CreateEngine() =>
-        new(_options, _placement, this, this, this, new CountingStorage(Storage, this), _cluster.NodeRandom(Id), this);
+        new(_options, _placement, Clock, this, this, new QueuedStorage(Storage, this), _cluster.NodeRandom(Id, Incarnation), this, _cluster.Buggify);
 
     /// <summary>Wraps the in-memory store so every queued write or sync gets a completion event.</summary>
-    private sealed class CountingStorage(InMemoryStorage inner, SimNode host) : IStorage
+    private sealed class QueuedStorage(InMemoryStorage inner, SimNode host) : IStorage
     {
-        public bool TryGet(int partition, string key, out Meteora.Engine.Versioning.StoredValue value) =>
-            inner.TryGet(partition, key, out value);
+        public bool TryGet(int partition, string key, out StoredValue value) => inner.TryGet(partition, key, out value);
 
-        public void Write(int partition, string key, Meteora.Engine.Versioning.StoredValue value, long completionToken)
+        public void Write(int partition, string key, StoredValue value, long completionToken)
         {
             inner.Write(partition, key, value, completionToken);
             host.ScheduleDiskCompletion();

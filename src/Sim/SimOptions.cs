@@ -27,6 +27,15 @@ public sealed record SimOptions
     public double DiskLatencyMeanExtraMicros { get; init; } = 200;
     public long DiskLatencyMaxMicros { get; init; } = 10_000;
 
+    /// <summary>Which kinds of fault the nemesis draws from the seed.</summary>
+    public FaultKinds Faults { get; init; } = FaultKinds.None;
+
+    /// <summary>Deliberate engine bugs, for checker self-tests.</summary>
+    public Meteora.Engine.Node.PlantedBug Plant { get; init; } = Meteora.Engine.Node.PlantedBug.None;
+
+    /// <summary>Probability that an enabled buggify site fires at one call.</summary>
+    public double BuggifyFireProbability { get; init; } = 0.1;
+
     /// <summary>Client pause between one answer and its next request.</summary>
     public long ClientThinkMaxMicros { get; init; } = 2_000;
 

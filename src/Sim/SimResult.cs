@@ -15,10 +15,14 @@ public sealed record SimResult(
     int OpsFailed,
     IReadOnlyList<string> Violations)
 {
+    /// <summary>Acknowledged writes that lost, under LWW, to a write acknowledged before they began (clock skew): a figure, not a violation.</summary>
+    public int SkewDiscardedWrites { get; init; }
+
     public string ToJson()
     {
         using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream))
+        var writerOptions = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        using (var json = new Utf8JsonWriter(stream, writerOptions))
         {
             json.WriteStartObject();
             json.WriteNumber("seed", Seed);
@@ -32,6 +36,7 @@ public sealed record SimResult(
             json.WriteStartArray("violations");
             foreach (string violation in Violations) json.WriteStringValue(violation);
             json.WriteEndArray();
+            json.WriteNumber("skewDiscardedWrites", SkewDiscardedWrites);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

@@ -1,56 +1,71 @@
+using System.Globalization;
 using System.Text;
 using Meteora.Engine.Node;
 
 namespace Meteora.Sim;
 
 /// <summary>
-/// Concurrent closed-loop clients: each waits for its answer, pauses, then issues its next get, set
-/// or delete to a random coordinator, on a random key, at the run's R/W (or a random one). Every
-/// written value is unique ("c{client}-{op}"), so a read can be traced to the write it came from.
+/// Closed-loop clients executing the schedule's planned operations: each client issues its ops in
+/// order, waiting for each answer and a short think time. Op i writes the unique value "op{i}", so a
+/// read can be traced to the write it came from. A request to a down coordinator fails at once; a
+/// coordinator crash fails its in-flight requests as indeterminate (they may or may not have applied).
 /// </summary>
 internal sealed class Workload
 {
     private readonly SimCluster _cluster;
-    private readonly SimOptions _options;
     private readonly SimRandom _random;
-    private readonly History _history;
+    private readonly IReadOnlyList<PlannedOp> _plan;
+    private readonly Queue<int>[] _byClient;
     private readonly List<OpRecord> _byRequestId = [];
-    private int _issued;
+    private readonly SortedDictionary<long, OpRecord> _inFlight = new();
 
-    public Workload(SimCluster cluster, SimOptions options, SimRandom random, History history)
+    public Workload(SimCluster cluster, SimRandom random, IReadOnlyList<PlannedOp> plan)
     {
         _cluster = cluster;
-        _options = options;
         _random = random;
-        _history = history;
+        _plan = plan;
+        _byClient = new Queue<int>[cluster.Options.Clients];
+        for (int c = 0; c < _byClient.Length; c++) _byClient[c] = new Queue<int>();
+        for (int i = 0; i < plan.Count; i++) _byClient[plan[i].Client].Enqueue(i);
     }
 
-    public int Issued => _issued;
+    public int PlannedCompleted { get; private set; }
+
+    public bool PlanDone => PlannedCompleted == _plan.Count;
+
+    public int InFlight => _inFlight.Count;
 
     public void Start()
     {
-        for (int client = 0; client < _options.Clients; client++)
-        {
-            ScheduleNext(client);
-        }
+        for (int client = 0; client < _byClient.Length; client++) ScheduleNext(client);
     }
 
     public void Invoke(int client)
     {
-        if (_issued >= _options.Operations) return;
-        long id = _issued++;
-        int coordinator = _random.NextInt(_options.Nodes);
-        string key = "k" + _random.NextInt(_options.Keys).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        int roll = _random.NextInt(100);
-        ClientOperation operation = roll < 50 ? ClientOperation.Get : roll < 90 ? ClientOperation.Set : ClientOperation.Delete;
-        int consistency = operation == ClientOperation.Get
-            ? _options.ReadConsistency ?? _random.NextInt(1, _options.ReplicationFactor)
-            : _options.WriteConsistency ?? _random.NextInt(1, _options.ReplicationFactor);
-        byte[]? value = operation == ClientOperation.Set ? Encoding.UTF8.GetBytes($"c{client}-{id}") : null;
+        if (!_byClient[client].TryDequeue(out int index)) return;
+        PlannedOp op = _plan[index];
+        byte[]? value = op.Operation == ClientOperation.Set
+            ? Encoding.UTF8.GetBytes("op" + index.ToString(CultureInfo.InvariantCulture))
+            : null;
+        Issue(op.Client, op.Coordinator, op.Operation, op.Key, value, op.Consistency, quiescence: false);
+    }
 
+    /// <summary>After healing: one read of every given key at R=N, which read-repairs every replica.</summary>
+    public void StartQuiescenceReads(IEnumerable<string> keys)
+    {
+        int coordinator = 0;
+        foreach (string key in keys)
+        {
+            Issue(-1, coordinator, ClientOperation.Get, key, null, _cluster.Placement.EffectiveReplicas, quiescence: true);
+            coordinator = (coordinator + 1) % _cluster.Options.Nodes;
+        }
+    }
+
+    private void Issue(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency, bool quiescence)
+    {
         var record = new OpRecord
         {
-            Id = id,
+            Id = _byRequestId.Count,
             Client = client,
             Coordinator = coordinator,
             Operation = operation,
@@ -58,38 +73,73 @@ internal sealed class Workload
             Value = value,
             Consistency = consistency,
             InvokeMicros = _cluster.NowMicros,
+            Quiescence = quiescence,
         };
         _byRequestId.Add(record);
-        _history.Add(record);
+        _cluster.History.Add(record);
         if (_cluster.Tracing) _cluster.Trace($"invoke {record}");
-        _cluster.Nodes[coordinator].Engine.OnClientRequest(new ClientRequest(id, operation, key, value, consistency));
+        SimNode node = _cluster.Nodes[coordinator];
+        if (!node.Up)
+        {
+            Complete(record, ClientStatus.Unavailable, default, null, 0, $"coordinator node{coordinator} is down");
+            return;
+        }
+        _inFlight.Add(record.Id, record);
+        node.Engine.OnClientRequest(new ClientRequest(record.Id, operation, key, value, consistency));
     }
 
     public void OnResult(int coordinator, ClientResult result)
     {
         if (result.RequestId < 0 || result.RequestId >= _byRequestId.Count)
         {
-            throw new InvalidOperationException($"node {coordinator} answered unknown request {result.RequestId}");
+            throw new InvalidOperationException($"node{coordinator} answered unknown request {result.RequestId}");
         }
         OpRecord record = _byRequestId[(int)result.RequestId];
         if (record.Completed)
         {
-            throw new InvalidOperationException($"node {coordinator} answered op#{record.Id} twice");
+            throw new InvalidOperationException($"node{coordinator} answered op#{record.Id} twice");
         }
-        record.CompleteMicros = _cluster.NowMicros;
-        record.Status = result.Status;
-        record.ResultVersion = result.Version;
-        record.ResultValue = result.Value;
-        record.Acks = result.Acks;
+        if (record.Coordinator != coordinator)
+        {
+            throw new InvalidOperationException($"node{coordinator} answered op#{record.Id}, which node{record.Coordinator} coordinates");
+        }
         _cluster.HashResult(result);
-        if (_cluster.Tracing) _cluster.Trace($"complete {record}{(result.Error is null ? "" : " error=" + result.Error)}");
+        Complete(record, result.Status, result.Version, result.Value, result.Acks, result.Error);
+    }
+
+    /// <summary>The coordinator died: its in-flight requests end with an indeterminate failure.</summary>
+    public void OnCoordinatorCrashed(int node)
+    {
+        var lost = new List<OpRecord>();
+        foreach (var (_, record) in _inFlight)
+        {
+            if (record.Coordinator == node) lost.Add(record);
+        }
+        foreach (OpRecord record in lost)
+        {
+            Complete(record, ClientStatus.Unavailable, default, null, 0, $"coordinator node{node} crashed; outcome unknown");
+        }
+    }
+
+    private void Complete(OpRecord record, ClientStatus status, Meteora.Engine.Versioning.WriteVersion version, byte[]? value, int acks, string? error)
+    {
+        _inFlight.Remove(record.Id);
+        record.CompleteMicros = _cluster.NowMicros;
+        record.Status = status;
+        record.ResultVersion = version;
+        record.ResultValue = value;
+        record.Acks = acks;
+        record.Error = error;
+        if (_cluster.Tracing) _cluster.Trace($"complete {record}{(error is null ? "" : " error=" + error)}");
+        if (record.Quiescence) return;
+        PlannedCompleted++;
         ScheduleNext(record.Client);
     }
 
     private void ScheduleNext(int client)
     {
-        if (_issued >= _options.Operations) return;
-        long think = _random.NextInt((int)Math.Min(int.MaxValue, _options.ClientThinkMaxMicros + 1));
-        _cluster.Schedule(_cluster.NowMicros + think, new SimEvent { Kind = SimEventKind.ClientInvoke, Node = -1, Id = client });
+        if (_byClient[client].Count == 0) return;
+        long think = _random.NextInt((int)Math.Min(int.MaxValue, _cluster.Options.ClientThinkMaxMicros + 1));
+        _cluster.Enqueue(_cluster.NowMicros + think, new SimEvent { Kind = SimEventKind.ClientInvoke, Node = -1, Id = client });
     }
 }

@@ -137,6 +137,28 @@ public sealed class CoordinatorTests
         Assert.True(read.Version > cluster.Hosts[1].Results[0].Version);
     }
 
+    /// <summary>Regression (simulator seed 16, --nodes 5 --faults all): the newer write's disk op failed after a stale write arrived.</summary>
+    [Fact]
+    public void A_stale_write_is_not_acked_when_the_newer_value_covering_it_fails_to_persist()
+    {
+        var cluster = new ManualCluster(3);
+        var (replicas, key) = cluster.KeyWithReplicas(r => r[0] == 0);
+        int partition = Meteora.Engine.Hashing.Token.OfKey(key).Partition(64);
+        var replica = cluster.Hosts[replicas[1]];
+        var stale = new WriteVersion(5, 0);
+        replica.Node.OnMessage(0, new ReplicaWrite(0, key, new WriteVersion(9, 0), B("newer")));
+        replica.Node.OnMessage(0, new ReplicaWrite(42, key, stale, B("older")));
+        // The newer value's own write fails and is rolled back.
+        long failed = replica.Storage.CompleteOldest(durable: false);
+        replica.Node.OnStorageCompleted(failed, false);
+        Assert.Empty(cluster.InFlight);
+        replica.FlushDisk();
+        var ack = Assert.Single(cluster.InFlight);
+        Assert.Equal(new ReplicaWriteAck(42, true), ack.Message);
+        Assert.True(replica.Storage.TryGetDurable(key, out StoredValue durable));
+        Assert.True(durable.Version >= stale, $"acked v={stale} but the disk holds v={durable.Version}");
+    }
+
     [Fact]
     public void A_stale_write_is_acked_only_after_the_newer_value_covering_it_is_durable()
     {

@@ -22,11 +22,14 @@ public sealed class MeteoraNode : IStorageListener
     private readonly ITransport _transport;
     private readonly IStorage _storage;
     private readonly IClientResponder _responder;
+    private readonly IBuggify _buggify;
     private readonly VersionClock _versions;
     private readonly Dictionary<long, PendingRequest> _pending = new();
     private readonly Dictionary<long, WriteWaiter> _writeWaiters = new();
+    private readonly Dictionary<long, (int To, Message Message)> _delayedSends = new();
     private long _nextRequestId;
     private long _nextStorageToken;
+    private long _nextDelayTimerId;
 
     public MeteoraNode(
         NodeOptions options,
@@ -36,7 +39,8 @@ public sealed class MeteoraNode : IStorageListener
         ITransport transport,
         IStorage storage,
         IRandom random,
-        IClientResponder responder)
+        IClientResponder responder,
+        IBuggify? buggify = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -56,6 +60,7 @@ public sealed class MeteoraNode : IStorageListener
         _storage = storage ?? throw new ArgumentNullException(nameof(storage));
         ArgumentNullException.ThrowIfNull(random);
         _responder = responder ?? throw new ArgumentNullException(nameof(responder));
+        _buggify = buggify ?? NoBuggify.Instance;
         _versions = new VersionClock(clock, (uint)options.NodeId);
         // Request ids start at a random point so replies meant for an earlier incarnation of this
         // node (before a crash) cannot be mistaken for replies to new requests.
@@ -108,7 +113,7 @@ public sealed class MeteoraNode : IStorageListener
         {
             var read = new PendingRead(requestId, request, replicas, required);
             _pending.Add(requestId, read);
-            _scheduler.StartTimer(requestId, _options.RequestTimeoutMs);
+            _scheduler.StartTimer(requestId, RequestTimeoutMs());
             SendToReplicas(replicas, new ReplicaRead(requestId, request.Key));
             if (Array.IndexOf(replicas, NodeId) >= 0)
             {
@@ -120,7 +125,7 @@ public sealed class MeteoraNode : IStorageListener
             var written = new StoredValue(_versions.Next(), request.Operation == ClientOperation.Set ? request.Value : null);
             var write = new PendingWrite(requestId, request, replicas, required, written);
             _pending.Add(requestId, write);
-            _scheduler.StartTimer(requestId, _options.RequestTimeoutMs);
+            _scheduler.StartTimer(requestId, RequestTimeoutMs());
             var message = new ReplicaWrite(requestId, request.Key, written.Version, written.Value);
             SendToReplicas(replicas, message);
             if (Array.IndexOf(replicas, NodeId) >= 0)
@@ -130,13 +135,21 @@ public sealed class MeteoraNode : IStorageListener
         }
     }
 
+    private long RequestTimeoutMs() =>
+        _buggify.Fires(BuggifySite.ShortRequestTimeout) ? Math.Max(1, _options.RequestTimeoutMs / 20) : _options.RequestTimeoutMs;
+
     public void OnTimer(long timerId)
     {
+        if (timerId < 0)
+        {
+            if (_delayedSends.Remove(timerId, out var delayed)) _transport.Send(delayed.To, delayed.Message);
+            return;
+        }
         if (!_pending.Remove(timerId, out PendingRequest? pending)) return;
         if (!pending.Responded)
         {
             int acks = pending is PendingWrite w ? w.Acks : pending.AnsweredCount;
-            RespondUnavailable(pending, acks, $"timed out after {_options.RequestTimeoutMs} ms");
+            RespondUnavailable(pending, acks, "timed out");
         }
         if (pending is PendingRead read) ReadRepair(read);
     }
@@ -170,10 +183,11 @@ public sealed class MeteoraNode : IStorageListener
         read.Replies[index] = value;
         if (value is not null) _versions.Observe(value.Version);
 
-        if (!read.Responded && read.AnsweredCount >= read.Required)
+        int required = Planted(PlantedBug.ReadIgnoresR) ? 1 : read.Required;
+        if (!read.Responded && read.AnsweredCount >= required)
         {
             read.Responded = true;
-            StoredValue? newest = read.Newest();
+            StoredValue? newest = Newest(read);
             if (newest is null)
             {
                 Respond(read.Client, ClientStatus.NotFound, null, WriteVersion.Zero, read.AnsweredCount, read.Required, null);
@@ -194,17 +208,22 @@ public sealed class MeteoraNode : IStorageListener
     /// <summary>Sends the newest version to every replica that answered with something older (Dynamo 4.7).</summary>
     private void ReadRepair(PendingRead read)
     {
-        StoredValue? newest = read.Newest();
+        StoredValue? newest = Newest(read);
         if (newest is null) return;
         ReplicaWrite? repair = null;
         for (int i = 0; i < read.Replicas.Length; i++)
         {
             if (!read.Answered[i]) continue;
             StoredValue? held = read.Replies[i];
-            if (held is not null && Lww.Compare(held, newest) >= 0) continue;
+            if (held is not null && !Newer(newest, held)) continue;
             repair ??= new ReplicaWrite(0, read.Client.Key, newest.Version, newest.Value);
-            if (read.Replicas[i] == NodeId) ApplyReplicaWrite(NodeId, repair);
-            else _transport.Send(read.Replicas[i], repair);
+            if (read.Replicas[i] == NodeId)
+            {
+                ApplyReplicaWrite(NodeId, repair);
+                continue;
+            }
+            _transport.Send(read.Replicas[i], repair);
+            if (_buggify.Fires(BuggifySite.DuplicateReadRepair)) _transport.Send(read.Replicas[i], repair);
         }
     }
 
@@ -242,9 +261,10 @@ public sealed class MeteoraNode : IStorageListener
             case ReplicaRead read:
                 {
                     StoredValue? held = ReadLocal(PartitionOf(read.Key), read.Key);
-                    _transport.Send(fromNode, held is null
+                    Message reply = held is null
                         ? new ReplicaReadReply(read.RequestId, false, WriteVersion.Zero, null)
-                        : new ReplicaReadReply(read.RequestId, true, held.Version, held.Value));
+                        : new ReplicaReadReply(read.RequestId, true, held.Version, held.Value);
+                    SendMaybeDelayed(fromNode, reply, BuggifySite.DelayReadReply);
                     break;
                 }
             case ReplicaReadReply reply:
@@ -256,29 +276,75 @@ public sealed class MeteoraNode : IStorageListener
     }
 
     /// <summary>
-    /// Stores the version if it is newer. The ack waits for durability either way: for a stale write,
-    /// the newer value that covers it may itself not be durable yet, so we wait for a sync barrier.
+    /// Stores the version if it is newer; acks (when asked) only once a write covering it is durable.
     /// </summary>
     private void ApplyReplicaWrite(int fromNode, ReplicaWrite write)
     {
         _versions.Observe(write.Version);
         int partition = PartitionOf(write.Key);
         var incoming = new StoredValue(write.Version, write.Value);
-        bool newer = !_storage.TryGet(partition, write.Key, out StoredValue current) || Lww.Supersedes(incoming, current);
+        bool newer = !_storage.TryGet(partition, write.Key, out StoredValue current) || Newer(incoming, current);
         bool wantsAck = write.RequestId != 0;
         if (!newer && !wantsAck) return;
 
         long token = ++_nextStorageToken;
-        if (wantsAck) _writeWaiters.Add(token, new WriteWaiter(fromNode, write.RequestId));
-        if (newer) _storage.Write(partition, write.Key, incoming, token);
-        else _storage.Sync(token);
+        if (wantsAck && Planted(PlantedBug.AckBeforeDurable))
+        {
+            AckWrite(new WriteWaiter(fromNode, write.RequestId), durable: true);
+        }
+        else if (wantsAck)
+        {
+            _writeWaiters.Add(token, new WriteWaiter(fromNode, write.RequestId));
+        }
+        // A stale write is covered by the newer value we hold, but that value may not be durable yet,
+        // and its pending write may still fail and roll back. Re-persisting it and acking on that
+        // write's durability is the only ack that cannot outrun the disk (simulator seed 16).
+        _storage.Write(partition, write.Key, newer ? incoming : current, token);
     }
 
     public void OnStorageCompleted(long completionToken, bool durable)
     {
-        if (!_writeWaiters.Remove(completionToken, out WriteWaiter waiter)) return;
+        if (_writeWaiters.Remove(completionToken, out WriteWaiter waiter)) AckWrite(waiter, durable);
+    }
+
+    private void AckWrite(WriteWaiter waiter, bool durable)
+    {
         if (waiter.Coordinator == NodeId) OnWriteAck(NodeId, waiter.RequestId, durable);
-        else _transport.Send(waiter.Coordinator, new ReplicaWriteAck(waiter.RequestId, durable));
+        else SendMaybeDelayed(waiter.Coordinator, new ReplicaWriteAck(waiter.RequestId, durable), BuggifySite.DelayWriteAck);
+    }
+
+    private void SendMaybeDelayed(int toNode, Message message, BuggifySite site)
+    {
+        if (!_buggify.Fires(site))
+        {
+            _transport.Send(toNode, message);
+            return;
+        }
+        long timerId = -(++_nextDelayTimerId);
+        _delayedSends.Add(timerId, (toNode, message));
+        _scheduler.StartTimer(timerId, _options.BuggifyDelayMs);
+    }
+
+    // ---------------------------------------------------------------- versions
+
+    private bool Planted(PlantedBug bug) => (_options.PlantedBugs & bug) != 0;
+
+    /// <summary>LWW "is a newer than b" (with the planted tie-breaker bug, equal timestamps never are).</summary>
+    private bool Newer(StoredValue a, StoredValue b) =>
+        Planted(PlantedBug.LwwNoTieBreak)
+            ? a.Version.TimestampMicros > b.Version.TimestampMicros
+            : Lww.Compare(a, b) > 0;
+
+    private StoredValue? Newest(PendingRead read)
+    {
+        StoredValue? newest = null;
+        for (int i = 0; i < read.Replies.Length; i++)
+        {
+            StoredValue? reply = read.Replies[i];
+            if (!read.Answered[i] || reply is null) continue;
+            if (newest is null || Newer(reply, newest)) newest = reply;
+        }
+        return newest;
     }
 
     private StoredValue? ReadLocal(int partition, string key) =>

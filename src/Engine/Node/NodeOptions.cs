@@ -17,6 +17,12 @@ public sealed record NodeOptions
     /// <summary>How long a coordinator waits for R/W replicas before failing the request.</summary>
     public long RequestTimeoutMs { get; init; } = 1000;
 
+    /// <summary>Deliberate bugs for checker self-tests; always None outside the simulator.</summary>
+    public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
+
+    /// <summary>How long a buggified replica holds back a reply or an ack.</summary>
+    public long BuggifyDelayMs { get; init; } = 50;
+
     public const long MaxRequestTimeoutMs = 600_000;
 
     public void Validate()

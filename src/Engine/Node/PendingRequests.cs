@@ -42,14 +42,4 @@ internal sealed class PendingRead(long requestId, ClientRequest client, int[] re
 {
     /// <summary>What each replica answered (null: no entry, or not answered yet).</summary>
     public StoredValue?[] Replies { get; } = new StoredValue?[replicas.Length];
-
-    public StoredValue? Newest()
-    {
-        StoredValue? newest = null;
-        for (int i = 0; i < Replies.Length; i++)
-        {
-            if (Answered[i]) newest = Lww.Merge(newest, Replies[i]);
-        }
-        return newest;
-    }
 }

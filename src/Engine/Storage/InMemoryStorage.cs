@@ -24,6 +24,9 @@ public sealed class InMemoryStorage : IStorage
     public bool TryGet(int partition, string key, out StoredValue value) =>
         _visible.TryGetValue(key, out value!);
 
+    /// <summary>What a crash right now would leave for this key.</summary>
+    public bool TryGetDurable(string key, out StoredValue value) => _durable.TryGetValue(key, out value!);
+
     public void Write(int partition, string key, StoredValue value, long completionToken)
     {
         ArgumentNullException.ThrowIfNull(key);

@@ -1,0 +1,49 @@
+using Meteora.Engine.Hashing;
+using Meteora.Engine.Protocol;
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Sim;
+
+/// <summary>
+/// Watches replication traffic for the rule "a replica never acknowledges a write before it is
+/// durable": when a replica sends a positive ack, the durable part of its disk must already hold that
+/// version of the key (or a newer one). Checked at the instant of the ack, so it needs no lucky crash.
+/// (A coordinator's ack to itself never crosses the network and is not seen here.)
+/// </summary>
+internal sealed class AckOracle(SimCluster cluster)
+{
+    private const int MaxReported = 5;
+
+    private readonly Dictionary<(int Coordinator, long RequestId, int Replica), (string Key, WriteVersion Version)> _writes = new();
+    private readonly List<string> _violations = [];
+    private int _violationCount;
+
+    public IReadOnlyList<string> Violations => _violationCount <= MaxReported
+        ? _violations
+        : [.. _violations, $"... and {_violationCount - MaxReported} more acks before durability"];
+
+    public void OnSend(int from, int to, Message message)
+    {
+        switch (message)
+        {
+            case ReplicaWrite { RequestId: not 0 } write:
+                _writes[(from, write.RequestId, to)] = (write.Key, write.Version);
+                break;
+            case ReplicaWriteAck { Ok: true } ack:
+                if (!_writes.Remove((to, ack.RequestId, from), out var written)) return;
+                SimNode replica = cluster.Nodes[from];
+                int partition = Token.OfKey(written.Key).Partition(cluster.Placement.PartitionCount);
+                WriteVersion durable = replica.DurableVersion(partition, written.Key);
+                if (durable < written.Version)
+                {
+                    _violationCount++;
+                    if (_violations.Count < MaxReported)
+                    {
+                        _violations.Add($"ack before durable: node{from} acked {written.Key} v={written.Version} to node{to} " +
+                            $"(request {ack.RequestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms while its disk holds v={durable}");
+                    }
+                }
+                break;
+        }
+    }
+}

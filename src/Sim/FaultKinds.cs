@@ -1,0 +1,78 @@
+namespace Meteora.Sim;
+
+[Flags]
+public enum FaultKinds
+{
+    None = 0,
+    Partition = 1,
+    Crash = 2,
+    Drop = 4,
+    Dup = 8,
+    Reorder = 16,
+    Disk = 32,
+    Clock = 64,
+    Buggify = 128,
+    All = Partition | Crash | Drop | Dup | Reorder | Disk | Clock | Buggify,
+}
+
+public static class FaultKindsParser
+{
+    /// <summary>Parses "partition,crash,..." or "all" or "none".</summary>
+    public static FaultKinds Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return FaultKinds.None;
+        FaultKinds kinds = FaultKinds.None;
+        foreach (string raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            kinds |= raw.ToLowerInvariant() switch
+            {
+                "all" => FaultKinds.All,
+                "none" => FaultKinds.None,
+                "partition" => FaultKinds.Partition,
+                "crash" => FaultKinds.Crash,
+                "drop" => FaultKinds.Drop,
+                "dup" => FaultKinds.Dup,
+                "reorder" => FaultKinds.Reorder,
+                "disk" => FaultKinds.Disk,
+                "clock" => FaultKinds.Clock,
+                "buggify" => FaultKinds.Buggify,
+                _ => throw new SimUsageException($"unknown fault kind '{raw}' (expected partition,crash,drop,dup,reorder,disk,clock,buggify or all)"),
+            };
+        }
+        return kinds;
+    }
+
+    public static string Format(FaultKinds kinds)
+    {
+        if (kinds == FaultKinds.None) return "none";
+        if (kinds == FaultKinds.All) return "all";
+        var names = new List<string>();
+        foreach (FaultKinds kind in Enum.GetValues<FaultKinds>())
+        {
+            if (kind is FaultKinds.None or FaultKinds.All) continue;
+            if ((kinds & kind) != 0) names.Add(kind.ToString().ToLowerInvariant());
+        }
+        return string.Join(',', names);
+    }
+}
+
+public static class PlantedBugParser
+{
+    public static Meteora.Engine.Node.PlantedBug Parse(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "none" => Meteora.Engine.Node.PlantedBug.None,
+        "ack-before-durable" => Meteora.Engine.Node.PlantedBug.AckBeforeDurable,
+        "lww-no-tiebreak" => Meteora.Engine.Node.PlantedBug.LwwNoTieBreak,
+        "read-ignores-r" => Meteora.Engine.Node.PlantedBug.ReadIgnoresR,
+        _ => throw new SimUsageException($"unknown planted bug '{text}' (expected ack-before-durable, lww-no-tiebreak or read-ignores-r)"),
+    };
+
+    public static string Format(Meteora.Engine.Node.PlantedBug bug) => bug switch
+    {
+        Meteora.Engine.Node.PlantedBug.None => "none",
+        Meteora.Engine.Node.PlantedBug.AckBeforeDurable => "ack-before-durable",
+        Meteora.Engine.Node.PlantedBug.LwwNoTieBreak => "lww-no-tiebreak",
+        Meteora.Engine.Node.PlantedBug.ReadIgnoresR => "read-ignores-r",
+        _ => bug.ToString(),
+    };
+}

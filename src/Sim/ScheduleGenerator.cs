@@ -1,0 +1,163 @@
+using System.Globalization;
+using Meteora.Engine.Node;
+using Meteora.Engine.Runtime;
+
+namespace Meteora.Sim;
+
+/// <summary>
+/// Draws a run's <see cref="Schedule"/> from its seed: the workload on the "workload-plan" stream and
+/// each fault kind on a stream of its own, so turning one kind on does not change the others.
+/// </summary>
+public static class ScheduleGenerator
+{
+    public static Schedule Generate(ulong seed, SimOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var ops = GenerateOps(SimRandom.Stream(seed, "workload-plan"), options);
+        var faults = new List<Fault>();
+        long horizonMs = HorizonMs(options);
+        FaultKinds kinds = options.Faults;
+        if ((kinds & FaultKinds.Partition) != 0) faults.AddRange(Partitions(SimRandom.Stream(seed, "nemesis-partition"), options, horizonMs));
+        if ((kinds & FaultKinds.Crash) != 0) faults.AddRange(Crashes(SimRandom.Stream(seed, "nemesis-crash"), options, horizonMs));
+        if ((kinds & (FaultKinds.Drop | FaultKinds.Dup | FaultKinds.Reorder)) != 0)
+        {
+            faults.AddRange(LossyPeriods(SimRandom.Stream(seed, "nemesis-link"), kinds, horizonMs));
+        }
+        if ((kinds & FaultKinds.Disk) != 0) faults.AddRange(DiskTrouble(SimRandom.Stream(seed, "nemesis-disk"), options, horizonMs));
+        if ((kinds & FaultKinds.Clock) != 0) faults.AddRange(ClockTrouble(SimRandom.Stream(seed, "nemesis-clock"), options, horizonMs));
+        faults.Sort((a, b) => a.AtMs.CompareTo(b.AtMs));
+
+        var sites = new List<BuggifySite>();
+        if ((kinds & FaultKinds.Buggify) != 0)
+        {
+            var random = SimRandom.Stream(seed, "nemesis-buggify");
+            foreach (BuggifySite site in Enum.GetValues<BuggifySite>())
+            {
+                if (random.Chance(0.5)) sites.Add(site);
+            }
+        }
+        return new Schedule(ops, faults, sites);
+    }
+
+    /// <summary>Roughly how long the workload runs without faults; faults are spread over it.</summary>
+    public static long HorizonMs(SimOptions options) =>
+        Math.Max(200, (long)options.Operations * 3 / Math.Max(1, options.Clients));
+
+    private static List<PlannedOp> GenerateOps(SimRandom random, SimOptions options)
+    {
+        var ops = new List<PlannedOp>(options.Operations);
+        for (int i = 0; i < options.Operations; i++)
+        {
+            int roll = random.NextInt(100);
+            ClientOperation operation = roll < 50 ? ClientOperation.Get : roll < 90 ? ClientOperation.Set : ClientOperation.Delete;
+            int consistency = operation == ClientOperation.Get
+                ? options.ReadConsistency ?? random.NextInt(1, options.ReplicationFactor)
+                : options.WriteConsistency ?? random.NextInt(1, options.ReplicationFactor);
+            ops.Add(new PlannedOp(
+                Client: random.NextInt(options.Clients),
+                Operation: operation,
+                Key: "k" + random.NextInt(options.Keys).ToString(CultureInfo.InvariantCulture),
+                Consistency: consistency,
+                Coordinator: random.NextInt(options.Nodes)));
+        }
+        return ops;
+    }
+
+    private static IEnumerable<Fault> Partitions(SimRandom random, SimOptions options, long horizonMs)
+    {
+        if (options.Nodes < 2) yield break;
+        int count = random.NextInt(1, 4);
+        for (int i = 0; i < count; i++)
+        {
+            long at = random.NextInt((int)horizonMs);
+            long duration = random.NextInt(20, 600);
+            int[] nodes = Shuffled(random, options.Nodes);
+            switch (random.NextInt(3))
+            {
+                case 0: // random halves
+                    int cut = random.NextInt(1, options.Nodes - 1);
+                    yield return new PartitionFault(at, duration, nodes[..cut], nodes[cut..], OneWay: false);
+                    break;
+                case 1: // one node isolated
+                    yield return new PartitionFault(at, duration, nodes[..1], nodes[1..], OneWay: false);
+                    break;
+                default: // one-way cut
+                    int split = random.NextInt(1, options.Nodes - 1);
+                    yield return new PartitionFault(at, duration, nodes[..split], nodes[split..], OneWay: true);
+                    break;
+            }
+        }
+    }
+
+    private static IEnumerable<Fault> Crashes(SimRandom random, SimOptions options, long horizonMs)
+    {
+        int count = random.NextInt(1, 4);
+        for (int i = 0; i < count; i++)
+        {
+            long at = random.NextInt((int)horizonMs);
+            long down = random.NextInt(5, 500);
+            int[] nodes = Shuffled(random, options.Nodes);
+            int roll = random.NextInt(10);
+            int crashed = roll < 4 ? 1 : roll < 7 ? Math.Max(1, (options.Nodes - 1) / 2) : options.Nodes;
+            int[] victims = nodes[..crashed];
+            Array.Sort(victims);
+            yield return new CrashFault(at, victims, down);
+        }
+    }
+
+    private static IEnumerable<Fault> LossyPeriods(SimRandom random, FaultKinds kinds, long horizonMs)
+    {
+        int count = random.NextInt(1, 3);
+        for (int i = 0; i < count; i++)
+        {
+            long at = random.NextInt((int)horizonMs);
+            long duration = random.NextInt(50, (int)Math.Max(51, horizonMs / 2));
+            double drop = (kinds & FaultKinds.Drop) != 0 ? 0.05 + random.NextDouble() * 0.4 : 0;
+            double dup = (kinds & FaultKinds.Dup) != 0 ? 0.05 + random.NextDouble() * 0.3 : 0;
+            bool reorder = (kinds & FaultKinds.Reorder) != 0;
+            double spike = reorder ? random.NextDouble() * 0.1 : 0;
+            long jitter = reorder ? random.NextInt(500, 5_000) : 0;
+            yield return new LinkFault(at, duration, Math.Round(drop, 3), Math.Round(dup, 3), Math.Round(spike, 3), jitter);
+        }
+    }
+
+    private static IEnumerable<Fault> DiskTrouble(SimRandom random, SimOptions options, long horizonMs)
+    {
+        int count = random.NextInt(1, 4);
+        for (int i = 0; i < count; i++)
+        {
+            long at = random.NextInt((int)horizonMs);
+            long duration = random.NextInt(20, 500);
+            double slow = Math.Round(random.NextDouble() * 0.5, 3);
+            double fail = random.Chance(0.6) ? Math.Round(random.NextDouble() * 0.3, 3) : 0;
+            yield return new DiskFault(at, duration, random.NextInt(options.Nodes), slow, fail);
+        }
+    }
+
+    private static IEnumerable<Fault> ClockTrouble(SimRandom random, SimOptions options, long horizonMs)
+    {
+        // Every node starts with an offset and a drift; some get a coarse clock (equal timestamps).
+        for (int node = 0; node < options.Nodes; node++)
+        {
+            long resolution = random.Chance(0.3) ? 1_000 : 1;
+            yield return new ClockFault(0, node, random.NextInt(-200, 200), random.NextInt(-500, 500), resolution);
+        }
+        int jumps = random.NextInt(0, 3);
+        for (int i = 0; i < jumps; i++)
+        {
+            yield return new ClockFault(random.NextInt((int)horizonMs), random.NextInt(options.Nodes),
+                random.NextInt(-1_000, 1_000), random.NextInt(-500, 500), random.Chance(0.3) ? 1_000 : 1);
+        }
+    }
+
+    private static int[] Shuffled(SimRandom random, int count)
+    {
+        int[] nodes = Enumerable.Range(0, count).ToArray();
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = random.NextInt(i + 1);
+            (nodes[i], nodes[j]) = (nodes[j], nodes[i]);
+        }
+        return nodes;
+    }
+}

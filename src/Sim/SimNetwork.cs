@@ -1,0 +1,45 @@
+namespace Meteora.Sim;
+
+/// <summary>
+/// Carries encoded frames between nodes with a latency drawn from the seed; under the nemesis,
+/// partitions cut links and lossy periods drop, duplicate, delay and jitter (reorder) messages.
+/// </summary>
+internal sealed class SimNetwork(SimCluster cluster, SimRandom random)
+{
+    public long Dropped { get; private set; }
+    public long Duplicated { get; private set; }
+
+    public void Send(int from, int to, byte[] frame)
+    {
+        if (!cluster.Nemesis.LinkOpen(from, to))
+        {
+            Dropped++;
+            return;
+        }
+        LinkFault? fault = cluster.Nemesis.ActiveLinkFault;
+        if (fault is not null && fault.DropProbability > 0 && random.Chance(fault.DropProbability))
+        {
+            Dropped++;
+            return;
+        }
+        Deliver(from, to, frame, fault);
+        if (fault is not null && fault.DuplicateProbability > 0 && random.Chance(fault.DuplicateProbability))
+        {
+            Duplicated++;
+            Deliver(from, to, frame, fault);
+        }
+    }
+
+    private void Deliver(int from, int to, byte[] frame, LinkFault? fault)
+    {
+        SimOptions o = cluster.Options;
+        long latency = o.NetworkLatencyMinMicros + (long)random.Exponential(o.NetworkLatencyMeanExtraMicros);
+        latency = Math.Min(o.NetworkLatencyMaxMicros, latency);
+        if (fault is not null)
+        {
+            if (fault.ReorderJitterMicros > 0) latency += random.NextInt((int)fault.ReorderJitterMicros);
+            if (fault.DelaySpikeProbability > 0 && random.Chance(fault.DelaySpikeProbability)) latency *= random.NextInt(10, 100);
+        }
+        cluster.Enqueue(cluster.NowMicros + latency, new SimEvent { Kind = SimEventKind.Deliver, Node = to, From = from, Frame = frame });
+    }
+}
