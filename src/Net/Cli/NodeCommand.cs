@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Globalization;
+using Meteora.Net.Hosting;
+
+namespace Meteora.Net.Cli;
+
+/// <summary>
+/// <c>meteora node --id ID --http-port P --peer-port Q --data DIR --peers ID=HOST:PORT,...</c> (or
+/// <c>--config FILE</c>): runs one node until SIGINT/SIGTERM. Flags override the config file and
+/// environment (<c>Meteora__NodeId</c>, ...), which override <c>./appsettings.json</c>.
+/// </summary>
+public static class NodeCommand
+{
+    public static Command Create()
+    {
+        var id = new Option<int?>("--id") { Description = "This node's id (non-negative integer)" };
+        var host = new Option<string?>("--host") { Description = "Address to listen on (default 127.0.0.1)" };
+        var httpPort = new Option<int?>("--http-port") { Description = $"HTTP API port (default {NodeConfig.DefaultHttpPort})" };
+        var peerPort = new Option<int?>("--peer-port") { Description = $"Peer TCP port (default {NodeConfig.DefaultPeerPort})" };
+        var data = new Option<string?>("--data") { Description = "Data directory (RocksDB lives in DIR/db)" };
+        var peers = new Option<string?>("--peers") { Description = "Other nodes: ID=HOST:PORT,... (peer ports)" };
+        var config = new Option<string?>("--config") { Description = "JSON config file with a \"Meteora\" section" };
+        var partitions = new Option<int?>("--partitions") { Description = "Partition count Q, a power of two (default 64); fixed for the data directory" };
+        var n = new Option<int?>("--n") { Description = "Replication factor N (default 3)" };
+        var r = new Option<int?>("--r") { Description = "Default read consistency R (default majority of N)" };
+        var w = new Option<int?>("--w") { Description = "Default write consistency W (default majority of N)" };
+        var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Coordinator request timeout in ms (default 1000)" };
+        var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error" };
+        var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when standard input closes (used by `meteora cluster`)", Hidden = true };
+
+        var command = new Command("node", "Run one Meteora node");
+        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, exitWithParent })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(parse =>
+        {
+            var flags = new Dictionary<string, string?>();
+            Put(flags, "NodeId", parse.GetValue(id));
+            Put(flags, "Host", parse.GetValue(host));
+            Put(flags, "HttpPort", parse.GetValue(httpPort));
+            Put(flags, "PeerPort", parse.GetValue(peerPort));
+            Put(flags, "DataDir", parse.GetValue(data));
+            Put(flags, "Peers", parse.GetValue(peers));
+            Put(flags, "Partitions", parse.GetValue(partitions));
+            Put(flags, "ReplicationFactor", parse.GetValue(n));
+            Put(flags, "ReadConsistency", parse.GetValue(r));
+            Put(flags, "WriteConsistency", parse.GetValue(w));
+            Put(flags, "RequestTimeoutMs", parse.GetValue(timeoutMs));
+            if (parse.GetValue(exitWithParent)) flags[$"{NodeConfig.Section}:ExitWithParent"] = "true";
+            if (parse.GetValue(logLevel) is { } level) flags["Logging:LogLevel:Default"] = level;
+
+            var configuration = NodeHost.BuildConfiguration(parse.GetValue(config), flags);
+            NodeConfig nodeConfig = NodeConfig.From(configuration);
+            try
+            {
+                return NodeHost.RunAsync(nodeConfig, configuration).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                // Port in use, data directory locked or owned by another node: one line, no stack trace.
+                Console.Error.WriteLine($"meteora: node {nodeConfig.NodeId} failed to start: {e.Message}");
+                return MeteoraCli.ExitFailure;
+            }
+        });
+        return command;
+    }
+
+    private static void Put(Dictionary<string, string?> flags, string key, object? value)
+    {
+        if (value is null) return;
+        flags[$"{NodeConfig.Section}:{key}"] = Convert.ToString(value, CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using Meteora.Engine;
+using Meteora.Engine.Node;
+using Meteora.Net.Cli;
+using Meteora.Net.Transport;
+using Microsoft.Extensions.Configuration;
+
+namespace Meteora.Net.Hosting;
+
+/// <summary>
+/// Everything one node needs to start, read from the "Meteora" configuration section (appsettings.json,
+/// a --config file, environment variables such as <c>Meteora__HttpPort=9001</c>, then flags).
+/// </summary>
+public sealed record NodeConfig
+{
+    public const string Section = "Meteora";
+    public const int DefaultHttpPort = 9000;
+    public const int DefaultPeerPort = 7000;
+    public const int DefaultPartitions = 64;
+
+    /// <summary>Largest HTTP request body. A value may be 1 MiB, and JSON escaping can grow it up to 6x.</summary>
+    public const long MaxRequestBodyBytes = 8L * 1024 * 1024;
+
+    public required int NodeId { get; init; }
+    public string Host { get; init; } = "127.0.0.1";
+    public int HttpPort { get; init; } = DefaultHttpPort;
+    public int PeerPort { get; init; } = DefaultPeerPort;
+    public required string DataDir { get; init; }
+    public IReadOnlyList<PeerEndpoint> Peers { get; init; } = [];
+    public int Partitions { get; init; } = DefaultPartitions;
+    public int ReplicationFactor { get; init; } = 3;
+    public int? ReadConsistency { get; init; }
+    public int? WriteConsistency { get; init; }
+    public long RequestTimeoutMs { get; init; } = 1000;
+
+    /// <summary>Exit when standard input closes: set by <c>meteora cluster</c> so children die with their parent.</summary>
+    public bool ExitWithParent { get; init; }
+
+    /// <summary>Every ring member: this node plus its peers, ascending.</summary>
+    public int[] RingNodes()
+    {
+        var nodes = new SortedSet<int> { NodeId };
+        foreach (PeerEndpoint peer in Peers) nodes.Add(peer.NodeId);
+        return [.. nodes];
+    }
+
+    public NodeOptions ToNodeOptions() => new()
+    {
+        NodeId = NodeId,
+        ReplicationFactor = ReplicationFactor,
+        DefaultReadConsistency = ReadConsistency,
+        DefaultWriteConsistency = WriteConsistency,
+        RequestTimeoutMs = RequestTimeoutMs,
+    };
+
+    /// <summary>Reads and validates the section; problems throw <see cref="CliUsageException"/> naming the setting.</summary>
+    public static NodeConfig From(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        IConfigurationSection s = configuration.GetSection(Section);
+        IReadOnlyList<PeerEndpoint> peers;
+        try
+        {
+            peers = PeerEndpoint.ParseList(PeersText(s.GetSection("Peers")));
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException($"peers: {e.Message}");
+        }
+        var config = new NodeConfig
+        {
+            NodeId = Int(s, "NodeId", null) ?? throw new CliUsageException("node id is required (--id or Meteora:NodeId)"),
+            Host = s["Host"] is { Length: > 0 } host ? host : "127.0.0.1",
+            HttpPort = Int(s, "HttpPort", DefaultHttpPort)!.Value,
+            PeerPort = Int(s, "PeerPort", DefaultPeerPort)!.Value,
+            DataDir = s["DataDir"] is { Length: > 0 } dir ? dir : throw new CliUsageException("data directory is required (--data or Meteora:DataDir)"),
+            Peers = peers,
+            Partitions = Int(s, "Partitions", DefaultPartitions)!.Value,
+            ReplicationFactor = Int(s, "ReplicationFactor", 3)!.Value,
+            ReadConsistency = Int(s, "ReadConsistency", null),
+            WriteConsistency = Int(s, "WriteConsistency", null),
+            RequestTimeoutMs = Int(s, "RequestTimeoutMs", 1000)!.Value,
+            ExitWithParent = s["ExitWithParent"] is { } exit && bool.TryParse(exit, out bool e2) && e2,
+        };
+        config.Validate();
+        return config;
+    }
+
+    public void Validate()
+    {
+        if (NodeId < 0) throw new CliUsageException($"node id must be non-negative, got {NodeId}");
+        RequirePort(HttpPort, "http port");
+        RequirePort(PeerPort, "peer port");
+        if (HttpPort == PeerPort) throw new CliUsageException($"http port and peer port must differ (both {HttpPort})");
+        TokenCommand.RequirePartitionCount(Partitions);
+        if (RingNodes().Length > Limits.MaxNodes) throw new CliUsageException($"a ring holds at most {Limits.MaxNodes} nodes");
+        int replicas = Math.Min(ReplicationFactor, RingNodes().Length);
+        if (ReadConsistency is { } r && (r < 1 || r > replicas)) throw new CliUsageException($"default readConsistency must be in 1..{replicas}, got {r}");
+        if (WriteConsistency is { } w && (w < 1 || w > replicas)) throw new CliUsageException($"default writeConsistency must be in 1..{replicas}, got {w}");
+        try
+        {
+            ToNodeOptions().Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new CliUsageException(e.Message.Split(Environment.NewLine)[0]);
+        }
+    }
+
+    private static void RequirePort(int port, string name)
+    {
+        if (port is < 1 or > 65535) throw new CliUsageException($"{name} must be in 1..65535, got {port}");
+    }
+
+    private static int? Int(IConfigurationSection section, string key, int? fallback)
+    {
+        string? text = section[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
+        {
+            throw new CliUsageException($"{Section}:{key} must be an integer, got '{text}'");
+        }
+        return value;
+    }
+
+    /// <summary>Peers may be one "ID=HOST:PORT,..." string or a JSON array of such strings.</summary>
+    private static string? PeersText(IConfigurationSection peers)
+    {
+        if (peers.Value is not null) return peers.Value;
+        var parts = new List<string>();
+        foreach (IConfigurationSection child in peers.GetChildren())
+        {
+            if (child.Value is { } v) parts.Add(v);
+        }
+        return parts.Count == 0 ? null : string.Join(',', parts);
+    }
+}

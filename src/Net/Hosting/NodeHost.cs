@@ -1,0 +1,144 @@
+using System.Net;
+using Meteora.Net.Http;
+using Meteora.Net.Transport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meteora.Net.Hosting;
+
+/// <summary>
+/// Composes one node with the generic host: configuration (appsettings.json, --config file, environment,
+/// flags; later wins), console logging, DI, and one Kestrel server with two listeners — the HTTP client
+/// API and the raw peer port (<see cref="PeerConnectionHandler"/>).
+/// </summary>
+public static class NodeHost
+{
+    /// <summary>Kestrel's per-connection input buffer; must exceed the largest peer frame or reading a big frame would stall.</summary>
+    public const long MaxConnectionBufferBytes = 4L * 1024 * 1024;
+
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
+
+    public static IConfiguration BuildConfiguration(string? configFile, IDictionary<string, string?> flags)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true, reloadOnChange: false);
+        if (configFile is not null)
+        {
+            string path = Path.GetFullPath(configFile);
+            if (!File.Exists(path)) throw new Cli.CliUsageException($"config file {configFile} does not exist");
+            configuration.AddJsonFile(path, optional: false, reloadOnChange: false);
+        }
+        return configuration
+            .AddEnvironmentVariables()
+            .AddInMemoryCollection(flags)
+            .Build();
+    }
+
+    /// <summary>Runs the node until SIGINT/SIGTERM (or parent exit); returns the process exit code.</summary>
+    public static async Task<int> RunAsync(NodeConfig config, IConfiguration configuration)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddConfiguration(configuration);
+        ConfigureLogging(builder.Logging, configuration);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(sp => NodeRuntime.Create(config, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            NodeRuntime runtime = sp.GetRequiredService<NodeRuntime>();
+            return new PeerInboundContext(runtime.Loop, config.NodeId, config.Partitions, runtime.Placement.Layout.Contains);
+        });
+        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, config));
+
+        await using WebApplication app = builder.Build();
+        app.UseMiddleware<ErrorMiddleware>();
+        MeteoraHttpApi.Map(app);
+
+        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Meteora.Node");
+        NodeRuntime runtime = app.Services.GetRequiredService<NodeRuntime>();
+        IHostApplicationLifetime lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        using CancellationTokenRegistration fatal = runtime.FatalStop.Token.Register(lifetime.StopApplication);
+        if (config.ExitWithParent) WatchParent(lifetime, logger);
+        PeerInboundContext inbound = app.Services.GetRequiredService<PeerInboundContext>();
+        using CancellationTokenRegistration stopping = lifetime.ApplicationStopping.Register(inbound.Stop);
+
+        runtime.Start();
+        try
+        {
+            await app.StartAsync();
+            logger.LogInformation("node {Node} serving HTTP on http://{Host}:{HttpPort}, peers on {Host}:{PeerPort}",
+                config.NodeId, config.Host, config.HttpPort, config.Host, config.PeerPort);
+            await app.WaitForShutdownAsync();
+        }
+        finally
+        {
+            await runtime.StopAsync();
+        }
+        return runtime.FatalStop.IsCancellationRequested ? Cli.MeteoraCli.ExitFailure : Cli.MeteoraCli.ExitOk;
+    }
+
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, NodeConfig config)
+    {
+        kestrel.AddServerHeader = false;
+        kestrel.Limits.MaxRequestBodySize = NodeConfig.MaxRequestBodyBytes;
+        kestrel.Limits.MaxRequestBufferSize = MaxConnectionBufferBytes;
+        Listen(kestrel, config.Host, config.HttpPort, null);
+        Listen(kestrel, config.Host, config.PeerPort, listen => listen.UseConnectionHandler<PeerConnectionHandler>());
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, Action<ListenOptions>? configure)
+    {
+        configure ??= _ => { };
+        if (host is "localhost") kestrel.ListenLocalhost(port, configure);
+        else if (host is "*" or "0.0.0.0" or "::") kestrel.ListenAnyIP(port, configure);
+        else if (IPAddress.TryParse(host, out IPAddress? address)) kestrel.Listen(address, port, configure);
+        else throw new Cli.CliUsageException($"host must be an IP address, localhost or 0.0.0.0, got '{host}'");
+    }
+
+    public static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        // Registered last so that a "Logging" section (or --log-level) overrides the defaults above.
+        logging.AddConfiguration(configuration.GetSection("Logging"));
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+    }
+
+    /// <summary><c>meteora cluster</c> keeps our stdin open; when it closes, the parent is gone and we stop.</summary>
+    private static void WatchParent(IHostApplicationLifetime lifetime, ILogger logger)
+    {
+        var watcher = new Thread(() =>
+        {
+            try
+            {
+                using Stream stdin = Console.OpenStandardInput();
+                var buffer = new byte[256];
+                while (stdin.Read(buffer) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+            }
+            logger.LogInformation("parent process is gone (stdin closed); stopping");
+            lifetime.StopApplication();
+        })
+        { IsBackground = true, Name = "meteora-parent-watch" };
+        watcher.Start();
+    }
+}

@@ -1,0 +1,302 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using Meteora.Engine.Node;
+using Meteora.Engine.Ring;
+using Meteora.Net.Hosting;
+using Meteora.Net.Transport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meteora.Net.Http;
+
+/// <summary>
+/// The client API (compatible with the original Meteora): get, set, delete, ring and health. Handlers
+/// post to the node's event loop through <see cref="Runtime.ClientGateway"/> and map the engine's
+/// result to a status code: 200, 404 (missing key or tombstone), 400 (bad input, naming it),
+/// 413 (body over the limit), 503 (quorum not reached, with acks/required). Errors are JSON, never a stack trace.
+/// </summary>
+public static class MeteoraHttpApi
+{
+    public const string GetPrefix = "/meteora/get/";
+    public const string DeletePrefix = "/meteora/delete/";
+
+    /// <summary>Extra time past the engine's own request timeout before the HTTP layer gives up (a stuck loop, not a slow quorum).</summary>
+    public const int ResponseGraceMs = 5_000;
+
+    private static readonly (string Path, string Method)[] KnownRoutes =
+    [
+        ("/meteora/get/", "GET"),
+        ("/meteora/set", "PUT"),
+        ("/meteora/delete/", "DELETE"),
+        ("/meteora/ring", "GET"),
+        ("/meteora/health", "GET"),
+        ("/meteora/metrics", "GET"),
+        ("/meteora/repair", "POST"),
+    ];
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/meteora/get/{*key}", (RequestDelegate)GetAsync);
+        app.MapPut("/meteora/set", (RequestDelegate)SetAsync);
+        app.MapDelete("/meteora/delete/{*key}", (RequestDelegate)DeleteAsync);
+        app.MapGet("/meteora/ring", (RequestDelegate)RingAsync);
+        app.MapGet("/meteora/health", (RequestDelegate)HealthAsync);
+        app.MapGet("/meteora/metrics", (RequestDelegate)MetricsAsync);
+        app.MapPost("/meteora/repair", (RequestDelegate)(context =>
+            JsonReplies.Error(context, StatusCodes.Status501NotImplemented, "anti-entropy repair is not implemented yet")));
+        app.MapFallback((RequestDelegate)FallbackAsync);
+    }
+
+    private static NodeRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<NodeRuntime>();
+
+    private static async Task GetAsync(HttpContext context)
+    {
+        string key = KeyFromPath(context, GetPrefix);
+        if (!TryConsistency(context, "readConsistency", out int? consistency, out string? error))
+        {
+            await JsonReplies.Error(context, StatusCodes.Status400BadRequest, error!);
+            return;
+        }
+        ClientResult? result = await SubmitAsync(context, ClientOperation.Get, key, null, consistency);
+        if (result is null) return;
+        switch (result.Status)
+        {
+            case ClientStatus.Ok:
+                await JsonReplies.Write(context, StatusCodes.Status200OK,
+                    new GetResponse(key, Encoding.UTF8.GetString(result.Value!), result.Version.TimestampMicros, result.Required),
+                    ApiJsonContext.Api.GetResponse);
+                break;
+            case ClientStatus.NotFound:
+                await JsonReplies.Error(context, StatusCodes.Status404NotFound, $"key '{key}' not found");
+                break;
+            default:
+                await WriteFailure(context, result);
+                break;
+        }
+    }
+
+    private static async Task SetAsync(HttpContext context)
+    {
+        if (!TryConsistency(context, "writeConsistency", out int? consistency, out string? error))
+        {
+            await JsonReplies.Error(context, StatusCodes.Status400BadRequest, error!);
+            return;
+        }
+        long? declaredBytes = context.Request.ContentLength;
+        if (declaredBytes > NodeConfig.MaxRequestBodyBytes)
+        {
+            await BodyTooLarge(context);
+            return;
+        }
+        PipeReader body = context.Request.BodyReader;
+        ReadResult read;
+        try
+        {
+            while (true)
+            {
+                read = await body.ReadAsync(context.RequestAborted);
+                if (read.IsCompleted) break;
+                body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await BodyTooLarge(context);
+            return;
+        }
+        string? parseError = SetBodyParser.TryParse(read.Buffer, out string? key, out byte[]? value);
+        body.AdvanceTo(read.Buffer.End);
+        parseError ??= RequestValidation.CheckKey(key) ?? RequestValidation.CheckValue(value);
+        if (parseError is not null)
+        {
+            await JsonReplies.Error(context, StatusCodes.Status400BadRequest, parseError);
+            return;
+        }
+        ClientResult? result = await SubmitAsync(context, ClientOperation.Set, key!, value, consistency);
+        if (result is null) return;
+        if (result.Status == ClientStatus.Ok)
+        {
+            await JsonReplies.Write(context, StatusCodes.Status200OK,
+                new SetResponse(key!, Encoding.UTF8.GetString(value!), result.Version.TimestampMicros, result.Required),
+                ApiJsonContext.Api.SetResponse);
+            return;
+        }
+        await WriteFailure(context, result);
+    }
+
+    private static async Task DeleteAsync(HttpContext context)
+    {
+        string key = KeyFromPath(context, DeletePrefix);
+        if (!TryConsistency(context, "writeConsistency", out int? consistency, out string? error))
+        {
+            await JsonReplies.Error(context, StatusCodes.Status400BadRequest, error!);
+            return;
+        }
+        ClientResult? result = await SubmitAsync(context, ClientOperation.Delete, key, null, consistency);
+        if (result is null) return;
+        if (result.Status == ClientStatus.Ok)
+        {
+            await JsonReplies.Write(context, StatusCodes.Status200OK,
+                new DeleteResponse(key, result.Version.TimestampMicros, result.Required, true),
+                ApiJsonContext.Api.DeleteResponse);
+            return;
+        }
+        await WriteFailure(context, result);
+    }
+
+    /// <summary>Runs the request on the loop; null if a reply was already written (node stopping or stuck).</summary>
+    private static async Task<ClientResult?> SubmitAsync(HttpContext context, ClientOperation operation, string key, byte[]? value, int? consistency)
+    {
+        NodeRuntime runtime = Runtime(context);
+        var limit = TimeSpan.FromMilliseconds(runtime.Config.RequestTimeoutMs + ResponseGraceMs);
+        try
+        {
+            return await runtime.Gateway.SubmitAsync(operation, key, value, consistency, context.RequestAborted).WaitAsync(limit, context.RequestAborted);
+        }
+        catch (TimeoutException)
+        {
+            await JsonReplies.Write(context, StatusCodes.Status503ServiceUnavailable,
+                new UnavailableResponse($"node did not answer within {limit.TotalMilliseconds} ms", 0, consistency ?? 0),
+                ApiJsonContext.Api.UnavailableResponse);
+        }
+        catch (ObjectDisposedException)
+        {
+            await JsonReplies.Error(context, StatusCodes.Status503ServiceUnavailable, "node is shutting down");
+        }
+        return null;
+    }
+
+    private static Task WriteFailure(HttpContext context, ClientResult result) => result.Status switch
+    {
+        ClientStatus.InvalidRequest => JsonReplies.Error(context, StatusCodes.Status400BadRequest, result.Error ?? "invalid request"),
+        ClientStatus.Unavailable => JsonReplies.Write(context, StatusCodes.Status503ServiceUnavailable,
+            new UnavailableResponse(result.Error ?? "quorum not reached", result.Acks, result.Required),
+            ApiJsonContext.Api.UnavailableResponse),
+        _ => JsonReplies.Error(context, StatusCodes.Status500InternalServerError, $"unexpected result {result.Status}"),
+    };
+
+    private static Task BodyTooLarge(HttpContext context)
+    {
+        // The rest of an oversized body is not worth reading: close the connection after replying.
+        context.Response.Headers.Connection = "close";
+        return JsonReplies.Error(context, StatusCodes.Status413PayloadTooLarge,
+            $"request body exceeds the {NodeConfig.MaxRequestBodyBytes}-byte limit");
+    }
+
+    /// <summary>
+    /// The key is taken from the raw request target and percent-decoded once, so keys may contain
+    /// '/', '%' or any UTF-8 (the routing value keeps %2F encoded).
+    /// </summary>
+    private static string KeyFromPath(HttpContext context, string prefix)
+    {
+        string? raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is not null && raw.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            int query = raw.IndexOf('?', prefix.Length);
+            string encoded = query < 0 ? raw[prefix.Length..] : raw[prefix.Length..query];
+            return Uri.UnescapeDataString(encoded);
+        }
+        return context.Request.RouteValues["key"] as string ?? "";
+    }
+
+    private static bool TryConsistency(HttpContext context, string name, out int? consistency, out string? error)
+    {
+        consistency = null;
+        error = null;
+        if (!context.Request.Query.TryGetValue(name, out var values)) return true;
+        if (values.Count != 1)
+        {
+            error = $"{name} is given {values.Count} times";
+            return false;
+        }
+        if (!int.TryParse(values[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int parsed))
+        {
+            error = $"{name} must be an integer, got '{values[0]}'";
+            return false;
+        }
+        consistency = parsed;
+        return true;
+    }
+
+    private static Task RingAsync(HttpContext context)
+    {
+        ReplicaPlacement placement = Runtime(context).Placement;
+        RingLayout layout = placement.Layout;
+        var ring = new RingPartition[placement.PartitionCount];
+        for (int p = 0; p < ring.Length; p++)
+        {
+            ring[p] = new RingPartition(p, layout.OwnerOf(p), placement.PreferenceList(p).ToArray());
+        }
+        ReplicaLoad load = placement.ReplicaLoad();
+        var loads = new RingNodeLoad[load.Nodes.Length];
+        for (int i = 0; i < loads.Length; i++)
+        {
+            loads[i] = new RingNodeLoad(load.Nodes[i], layout.PartitionsOwnedBy(load.Nodes[i]), load.PartitionsReplicated[i]);
+        }
+        return JsonReplies.Write(context, StatusCodes.Status200OK,
+            new RingResponse(placement.PartitionCount, placement.ReplicationFactor, layout.Nodes.ToArray(), loads, load.Imbalance, ring),
+            ApiJsonContext.Api.RingResponse);
+    }
+
+    private static Task HealthAsync(HttpContext context)
+    {
+        NodeRuntime runtime = Runtime(context);
+        IReadOnlyList<PeerLink> links = runtime.Transport.Links;
+        var peers = new PeerHealth[links.Count];
+        var up = new List<int>();
+        var down = new List<int>();
+        for (int i = 0; i < links.Count; i++)
+        {
+            PeerLink link = links[i];
+            bool isUp = link.State == PeerLinkState.Up;
+            (isUp ? up : down).Add(link.Endpoint.NodeId);
+            peers[i] = new PeerHealth(link.Endpoint.NodeId, $"{link.Endpoint.Host}:{link.Endpoint.Port}", link.State.ToString().ToLowerInvariant(),
+                isUp, link.StateChangedUnixMs, link.SentFrames, link.DroppedFrames, link.QueuedFrames);
+        }
+        long uptimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - runtime.StartedUnixMs;
+        string status = runtime.Storage.IsFaulted ? "failed" : "ok";
+        return JsonReplies.Write(context, StatusCodes.Status200OK,
+            new HealthResponse(runtime.Config.NodeId, status, uptimeMs, [.. up], [.. down], peers),
+            ApiJsonContext.Api.HealthResponse);
+    }
+
+    private static Task MetricsAsync(HttpContext context)
+    {
+        NodeRuntime runtime = Runtime(context);
+        PeerInboundStats inbound = context.RequestServices.GetRequiredService<PeerInboundContext>().Stats;
+        long sent = 0, dropped = 0;
+        foreach (PeerLink link in runtime.Transport.Links)
+        {
+            sent += link.SentFrames;
+            dropped += link.DroppedFrames;
+        }
+        return JsonReplies.Write(context, StatusCodes.Status200OK,
+            new MetricsResponse(runtime.Config.NodeId, runtime.Loop.EventsRun, runtime.Storage.CompletedCount, runtime.Storage.SyncCount,
+                inbound.FramesReceived, inbound.ConnectionsAccepted, inbound.ConnectionsRejected, sent, dropped),
+            ApiJsonContext.Api.MetricsResponse);
+    }
+
+    /// <summary>Unknown routes get 404 JSON; a known path with the wrong method gets 405 JSON with Allow.</summary>
+    private static Task FallbackAsync(HttpContext context)
+    {
+        string path = context.Request.Path.Value ?? "";
+        foreach ((string route, string method) in KnownRoutes)
+        {
+            bool matches = route.EndsWith('/')
+                ? path.StartsWith(route, StringComparison.OrdinalIgnoreCase)
+                : path.Equals(route, StringComparison.OrdinalIgnoreCase);
+            if (matches)
+            {
+                context.Response.Headers.Allow = method;
+                return JsonReplies.Error(context, StatusCodes.Status405MethodNotAllowed,
+                    $"{context.Request.Method} is not allowed on {route}; use {method}");
+            }
+        }
+        return JsonReplies.Error(context, StatusCodes.Status404NotFound, $"no route for {context.Request.Method} {path}");
+    }
+}

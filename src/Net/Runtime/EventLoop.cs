@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Meteora.Engine.Node;
+using Meteora.Engine.Runtime;
+using Meteora.Net.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Meteora.Net.Runtime;
+
+/// <summary>
+/// The node's single event loop: one dedicated thread drains a bounded channel of <see cref="LoopEvent"/>s
+/// and runs the engine's timers, so every call into <see cref="MeteoraNode"/> happens on this thread.
+/// Producers (HTTP handlers, peer connections, the storage I/O thread) wait when the channel is full,
+/// which pushes back on clients and on peers' TCP streams instead of growing memory without bound.
+/// </summary>
+public sealed class EventLoop : IScheduler, IStorageCompletionSink, IDisposable
+{
+    /// <summary>Events queued before producers must wait.</summary>
+    public const int MaxQueuedEvents = 65_536;
+
+    /// <summary>Events run before the loop looks at its timers again, so a flood cannot starve timeouts.</summary>
+    private const int MaxEventsPerTurn = 1024;
+
+    private readonly Channel<LoopEvent> _events = Channel.CreateBounded<LoopEvent>(new BoundedChannelOptions(MaxQueuedEvents)
+    {
+        SingleReader = true,
+        SingleWriter = false,
+        FullMode = BoundedChannelFullMode.Wait,
+        AllowSynchronousContinuations = false,
+    });
+    private readonly PriorityQueue<long, long> _timersByDueMs = new();
+    private readonly ILogger _logger;
+    private readonly Thread _thread;
+    private MeteoraNode? _node;
+    private long _eventsRun;
+    private volatile bool _started;
+
+    public EventLoop(ILogger<EventLoop> logger)
+    {
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _thread = new Thread(Run) { IsBackground = true, Name = "meteora-event-loop" };
+    }
+
+    public long EventsRun => Interlocked.Read(ref _eventsRun);
+
+    public bool IsOnLoopThread => Thread.CurrentThread == _thread;
+
+    /// <summary>Starts the loop for <paramref name="node"/>. Events posted earlier wait in the channel.</summary>
+    public void Start(MeteoraNode node)
+    {
+        if (_node is not null) throw new InvalidOperationException("event loop already started");
+        _node = node ?? throw new ArgumentNullException(nameof(node));
+        _started = true;
+        _thread.Start();
+    }
+
+    /// <summary>Queues an event, waiting while the loop is saturated. Returns false once the loop has stopped.</summary>
+    public ValueTask PostAsync(LoopEvent loopEvent, CancellationToken cancellationToken = default)
+    {
+        if (_events.Writer.TryWrite(loopEvent)) return ValueTask.CompletedTask;
+        return PostSlowAsync(loopEvent, cancellationToken);
+    }
+
+    private async ValueTask PostSlowAsync(LoopEvent loopEvent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _events.Writer.WriteAsync(loopEvent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException e)
+        {
+            loopEvent.Abandon(new ObjectDisposedException("the node is shutting down", e));
+        }
+    }
+
+    /// <summary>Blocking post for threads that are not async (the storage I/O thread).</summary>
+    public void Post(LoopEvent loopEvent)
+    {
+        if (_events.Writer.TryWrite(loopEvent)) return;
+        PostSlowAsync(loopEvent, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    }
+
+    public void OnStorageCompleted(long completionToken, bool durable) => Post(new StorageCompletedEvent(completionToken, durable));
+
+    /// <summary>Engine timers: kept on the loop itself, so they need no lock and fire in due order.</summary>
+    public void StartTimer(long timerId, long delayMs)
+    {
+        if (!IsOnLoopThread && _started) throw new InvalidOperationException("timers may only be started on the event loop thread");
+        if (delayMs < 0) throw new ArgumentOutOfRangeException(nameof(delayMs), delayMs, "delay must be non-negative");
+        _timersByDueMs.Enqueue(timerId, NowMs() + delayMs);
+    }
+
+    private static long NowMs() => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
+
+    private void Run()
+    {
+        MeteoraNode node = _node!;
+        ChannelReader<LoopEvent> reader = _events.Reader;
+        Task<bool>? waiting = null;
+        while (true)
+        {
+            int ran = 0;
+            while (ran < MaxEventsPerTurn && reader.TryRead(out LoopEvent? loopEvent))
+            {
+                Execute(node, loopEvent);
+                ran++;
+            }
+            Interlocked.Add(ref _eventsRun, ran);
+            FireDueTimers(node);
+            if (ran > 0) continue;
+
+            // Idle: sleep until an event arrives or the next timer is due.
+            int waitMs = Timeout.Infinite;
+            if (_timersByDueMs.TryPeek(out _, out long dueMs))
+            {
+                waitMs = (int)Math.Clamp(dueMs - NowMs(), 0, int.MaxValue);
+                if (waitMs == 0) continue;
+            }
+            waiting ??= reader.WaitToReadAsync().AsTask();
+            if (!waiting.Wait(waitMs)) continue;
+            bool more = waiting.Result;
+            waiting = null;
+            if (!more) break;
+        }
+        _logger.LogDebug("event loop stopped after {Events} events", EventsRun);
+    }
+
+    private void FireDueTimers(MeteoraNode node)
+    {
+        long now = NowMs();
+        while (_timersByDueMs.TryPeek(out long timerId, out long dueMs) && dueMs <= now)
+        {
+            _timersByDueMs.Dequeue();
+            try
+            {
+                node.OnTimer(timerId);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "engine failed handling timer {TimerId}", timerId);
+            }
+        }
+    }
+
+    private void Execute(MeteoraNode node, LoopEvent loopEvent)
+    {
+        try
+        {
+            loopEvent.Run(node);
+        }
+        catch (Exception e)
+        {
+            // One bad input must not take the node down; the event learns of its failure.
+            _logger.LogError(e, "engine failed handling {Event}", loopEvent.GetType().Name);
+            loopEvent.Abandon(e);
+        }
+    }
+
+    /// <summary>Stops accepting events, runs the ones already queued, and joins the thread.</summary>
+    public void Stop()
+    {
+        _events.Writer.TryComplete();
+        if (_thread.IsAlive) _thread.Join();
+        while (_events.Reader.TryRead(out LoopEvent? leftover))
+        {
+            leftover.Abandon(new ObjectDisposedException("the node is shutting down"));
+        }
+    }
+
+    public void Dispose() => Stop();
+}

@@ -1,0 +1,25 @@
+using Meteora.Engine.Node;
+using Meteora.Engine.Protocol;
+
+namespace Meteora.Net.Runtime;
+
+/// <summary>An input for the node, run on its event loop thread (the only thread that touches the node).</summary>
+public abstract class LoopEvent
+{
+    public abstract void Run(MeteoraNode node);
+
+    /// <summary>Called instead of <see cref="Run"/> when the loop has stopped or the event threw.</summary>
+    public virtual void Abandon(Exception reason)
+    {
+    }
+}
+
+public sealed class PeerMessageEvent(int fromNode, Message message) : LoopEvent
+{
+    public override void Run(MeteoraNode node) => node.OnMessage(fromNode, message);
+}
+
+public sealed class StorageCompletedEvent(long completionToken, bool durable) : LoopEvent
+{
+    public override void Run(MeteoraNode node) => node.OnStorageCompleted(completionToken, durable);
+}

@@ -1,0 +1,214 @@
+using System.Buffers;
+using Meteora.Engine.Storage;
+using Meteora.Engine.Versioning;
+using RocksDbSharp;
+
+namespace Meteora.Net.Storage;
+
+/// <summary>
+/// A replica's store on RocksDB with group commit. <see cref="Write"/> applies the put on the caller
+/// (the event loop) with an unsynced WAL append, so the value is visible to <see cref="TryGet"/> at
+/// once; its completion token goes to a dedicated I/O thread, which takes every token queued so far,
+/// fsyncs the WAL once for all of them and reports them in submission order to the sink. Writes
+/// arriving together therefore share one fsync, and the loop never waits for the disk.
+/// <para>
+/// A failed WAL sync leaves written-but-not-durable values visible, which the contract forbids; the
+/// store then fails every outstanding and later operation and raises <see cref="Faulted"/> so the host
+/// can stop the process (fail-stop, as after a failed fsync nothing about the page cache can be trusted).
+/// </para>
+/// </summary>
+public sealed class RocksDbStorage : IStorage, IDisposable
+{
+    public const string DataFamily = "data";
+    public const string HintsFamily = "hints";
+    public const string MetadataFamily = "meta";
+
+    /// <summary>Operations waiting for their sync before <see cref="Write"/> refuses more (the engine's own bound is far lower).</summary>
+    public const int MaxPendingOperations = 1_000_000;
+
+    private readonly RocksDb _db;
+    private readonly ColumnFamilyHandle _data;
+    private readonly ColumnFamilyHandle _metadata;
+    private readonly WriteOptions _appendWithoutSync = new WriteOptions().SetSync(false);
+    private readonly WriteOptions _appendAndSync = new WriteOptions().SetSync(true);
+    private readonly IStorageCompletionSink _sink;
+    private readonly Thread _ioThread;
+    private readonly object _gate = new(); // Monitor: the I/O thread waits on it for work
+    private List<PendingOperation> _queued = new();
+    private bool _stopping;
+    private volatile bool _faulted;
+    private long _syncCount;
+    private long _completedCount;
+    private bool _disposed;
+
+    private RocksDbStorage(RocksDb db, IStorageCompletionSink sink, string path)
+    {
+        _db = db;
+        _data = db.GetColumnFamily(DataFamily);
+        _metadata = db.GetColumnFamily(MetadataFamily);
+        _sink = sink;
+        Path = path;
+        _ioThread = new Thread(RunIoThread) { IsBackground = true, Name = "meteora-storage-io" };
+        _ioThread.Start();
+    }
+
+    public string Path { get; }
+
+    /// <summary>WAL syncs done so far; with group commit far fewer than completions under load.</summary>
+    public long SyncCount => Interlocked.Read(ref _syncCount);
+
+    public long CompletedCount => Interlocked.Read(ref _completedCount);
+
+    public bool IsFaulted => _faulted;
+
+    /// <summary>Raised once, on the I/O thread, when a WAL sync fails.</summary>
+    public event Action<Exception>? Faulted;
+
+    public static RocksDbStorage Open(string path, IStorageCompletionSink sink)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(sink);
+        Directory.CreateDirectory(path);
+        var options = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetCreateMissingColumnFamilies(true);
+        var families = new ColumnFamilies
+        {
+            { DataFamily, new ColumnFamilyOptions() },
+            { HintsFamily, new ColumnFamilyOptions() },
+            { MetadataFamily, new ColumnFamilyOptions() },
+        };
+        RocksDb db;
+        try
+        {
+            db = RocksDb.Open(options, path, families);
+        }
+        catch (RocksDbException e)
+        {
+            throw new IOException($"cannot open RocksDB at {path}: {e.Message}", e);
+        }
+        return new RocksDbStorage(db, sink, path);
+    }
+
+    public bool TryGet(int partition, string key, out StoredValue value)
+    {
+        Span<byte> encodedKey = stackalloc byte[StorageKeys.MaxEncodedBytes];
+        int length = StorageKeys.Encode(partition, key, encodedKey);
+        StoredValue? found = _db.Get(encodedKey[..length], StoredValueDeserializer.Instance, _data);
+        value = found!;
+        return found is not null;
+    }
+
+    public void Write(int partition, string key, StoredValue value, long completionToken)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        bool applied = false;
+        if (!_faulted)
+        {
+            Span<byte> encodedKey = stackalloc byte[StorageKeys.MaxEncodedBytes];
+            int keyLength = StorageKeys.Encode(partition, key, encodedKey);
+            int valueLength = StoredValueCodec.EncodedSize(value);
+            byte[] encodedValue = ArrayPool<byte>.Shared.Rent(valueLength);
+            try
+            {
+                StoredValueCodec.Encode(value, encodedValue);
+                _db.Put(encodedKey[..keyLength], encodedValue.AsSpan(0, valueLength), _data, _appendWithoutSync);
+                applied = true;
+            }
+            catch (RocksDbException)
+            {
+                // Not applied, so not visible: report it as failed, in order, through the queue.
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(encodedValue);
+            }
+        }
+        Enqueue(new PendingOperation(completionToken, applied));
+    }
+
+    public void Sync(long completionToken) => Enqueue(new PendingOperation(completionToken, !_faulted));
+
+    /// <summary>Node metadata (node id, ring); written synchronously, only at startup.</summary>
+    public byte[]? ReadMetadata(string name) => _db.Get(System.Text.Encoding.UTF8.GetBytes(name), _metadata);
+
+    public void WriteMetadata(string name, byte[] value) =>
+        _db.Put(System.Text.Encoding.UTF8.GetBytes(name), value, _metadata, _appendAndSync);
+
+    private void Enqueue(PendingOperation operation)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            if (_queued.Count >= MaxPendingOperations)
+            {
+                throw new InvalidOperationException($"storage has {MaxPendingOperations} operations waiting for a sync");
+            }
+            _queued.Add(operation);
+            if (_queued.Count == 1) Monitor.Pulse(_gate);
+        }
+    }
+
+    private void RunIoThread()
+    {
+        var batch = new List<PendingOperation>();
+        while (true)
+        {
+            lock (_gate)
+            {
+                while (_queued.Count == 0 && !_stopping) Monitor.Wait(_gate);
+                if (_queued.Count == 0) return;
+                (batch, _queued) = (_queued, batch);
+            }
+            bool synced = SyncWal();
+            foreach (PendingOperation operation in batch)
+            {
+                _sink.OnStorageCompleted(operation.Token, synced && operation.Applied);
+            }
+            Interlocked.Add(ref _completedCount, batch.Count);
+            batch.Clear();
+        }
+    }
+
+    /// <summary>One fsync of the WAL covers every append made before it, i.e. the whole batch.</summary>
+    private bool SyncWal()
+    {
+        if (_faulted) return false;
+        // Even a batch of only Sync barriers needs the fsync: a barrier promises earlier writes are durable.
+        try
+        {
+            Native.Instance.rocksdb_flush_wal(_db.Handle, 1);
+            Interlocked.Increment(ref _syncCount);
+            return true;
+        }
+        catch (Exception e) when (e is RocksDbException or IOException)
+        {
+            _faulted = true;
+            Faulted?.Invoke(e);
+            return false;
+        }
+    }
+
+    /// <summary>Stops the I/O thread after it completed everything queued (one final sync), then closes the database.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        lock (_gate)
+        {
+            _stopping = true;
+            Monitor.Pulse(_gate);
+        }
+        _ioThread.Join();
+        _db.Dispose();
+    }
+
+    private readonly record struct PendingOperation(long Token, bool Applied);
+
+    private sealed class StoredValueDeserializer : ISpanDeserializer<StoredValue?>
+    {
+        public static readonly StoredValueDeserializer Instance = new();
+
+        public StoredValue? Deserialize(ReadOnlySpan<byte> buffer) => StoredValueCodec.Decode(buffer);
+    }
+}

@@ -1,0 +1,264 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Meteora.Engine.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Meteora.Net.Transport;
+
+public enum PeerLinkState
+{
+    /// <summary>First connection attempt in progress: messages queue up.</summary>
+    Connecting,
+    /// <summary>Connected: messages queue up and are written in batches.</summary>
+    Up,
+    /// <summary>Disconnected, retrying with backoff: messages are dropped at once (the engine's timeouts take over).</summary>
+    Down,
+}
+
+/// <summary>
+/// The outbound connection to one peer: a bounded queue of encoded frames and a pump that writes them
+/// to a socket, reconnecting with exponential backoff. <see cref="TrySend"/> never blocks: when the peer
+/// is down or the queue is full the message is dropped and the peer counts as unreachable for it, which
+/// the coordinator already handles through its quorum timeout.
+/// </summary>
+public sealed class PeerLink : IAsyncDisposable
+{
+    public const int MaxQueuedFrames = 16_384;
+    public const long MaxQueuedBytes = 64L * 1024 * 1024;
+    public const int InitialBackoffMs = 50;
+    public const int MaxBackoffMs = 2_000;
+    public const int ConnectTimeoutMs = 1_000;
+    public const int WriteBufferBytes = 64 * 1024;
+
+    private readonly PeerEndpoint _endpoint;
+    private readonly byte[] _handshakeFrame;
+    private readonly ILogger _logger;
+    private readonly Channel<OutboundFrame> _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        SingleWriter = false,
+        AllowSynchronousContinuations = false,
+    });
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _run;
+    private volatile PeerLinkState _state = PeerLinkState.Connecting;
+    private int _queuedFrames;
+    private long _queuedBytes;
+    private long _sentFrames;
+    private long _droppedFrames;
+    private long _connects;
+    private long _stateChangedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public PeerLink(PeerEndpoint endpoint, Handshake handshake, ILogger logger)
+    {
+        _endpoint = endpoint ?? throw new ArgumentNullException(nameof(endpoint));
+        _handshakeFrame = PeerFrames.EncodeHandshake(handshake);
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+    }
+
+    public PeerEndpoint Endpoint => _endpoint;
+    public PeerLinkState State => _state;
+    public long SentFrames => Interlocked.Read(ref _sentFrames);
+    public long DroppedFrames => Interlocked.Read(ref _droppedFrames);
+    public long Connects => Interlocked.Read(ref _connects);
+    public int QueuedFrames => Volatile.Read(ref _queuedFrames);
+    public long StateChangedUnixMs => Interlocked.Read(ref _stateChangedUnixMs);
+
+    public void Start()
+    {
+        if (_run is not null) throw new InvalidOperationException("peer link already started");
+        _run = Task.Run(() => RunAsync(_stop.Token));
+    }
+
+    /// <summary>Encodes and queues <paramref name="message"/>; false if it was dropped. Never blocks.</summary>
+    public bool TrySend(Message message)
+    {
+        int payloadBytes = MessageCodec.EncodedSize(message);
+        int frameBytes = PeerFrames.LengthPrefixBytes + payloadBytes;
+        if (_state == PeerLinkState.Down
+            || Volatile.Read(ref _queuedFrames) >= MaxQueuedFrames
+            || Interlocked.Read(ref _queuedBytes) + frameBytes > MaxQueuedBytes)
+        {
+            Interlocked.Increment(ref _droppedFrames);
+            return false;
+        }
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(frameBytes);
+        BinaryPrimitives.WriteUInt32BigEndian(buffer, (uint)payloadBytes);
+        MessageCodec.Encode(message, buffer.AsSpan(PeerFrames.LengthPrefixBytes, payloadBytes));
+        Interlocked.Increment(ref _queuedFrames);
+        Interlocked.Add(ref _queuedBytes, frameBytes);
+        if (!_queue.Writer.TryWrite(new OutboundFrame(buffer, frameBytes)))
+        {
+            Release(new OutboundFrame(buffer, frameBytes));
+            Interlocked.Increment(ref _droppedFrames);
+            return false;
+        }
+        return true;
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        int backoffMs = InitialBackoffMs;
+        bool loggedDown = false;
+        while (!stop.IsCancellationRequested)
+        {
+            Socket? socket = null;
+            try
+            {
+                socket = await ConnectAsync(stop).ConfigureAwait(false);
+                await socket.SendAsync(_handshakeFrame, SocketFlags.None, stop).ConfigureAwait(false);
+                SetState(PeerLinkState.Up);
+                Interlocked.Increment(ref _connects);
+                _logger.LogInformation("connected to peer {Peer}", _endpoint);
+                loggedDown = false;
+                backoffMs = InitialBackoffMs;
+                using var connection = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                Task watch = WatchForCloseAsync(socket, connection);
+                try
+                {
+                    await PumpAsync(socket, connection.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await connection.CancelAsync().ConfigureAwait(false);
+                    socket.Dispose();
+                    await watch.ConfigureAwait(false);
+                }
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                if (_state == PeerLinkState.Up) _logger.LogWarning("lost connection to peer {Peer}: {Reason}", _endpoint, Describe(e));
+                else if (!loggedDown) _logger.LogInformation("peer {Peer} unreachable, retrying with backoff: {Reason}", _endpoint, Describe(e));
+                loggedDown = true;
+            }
+            finally
+            {
+                socket?.Dispose();
+            }
+            if (stop.IsCancellationRequested) break;
+            SetState(PeerLinkState.Down);
+            DropQueued();
+            try
+            {
+                await Task.Delay(backoffMs + Random.Shared.Next(backoffMs / 2 + 1), stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            backoffMs = Math.Min(backoffMs * 2, MaxBackoffMs);
+        }
+        SetState(PeerLinkState.Down);
+        DropQueued();
+    }
+
+    private async Task<Socket> ConnectAsync(CancellationToken stop)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(ConnectTimeoutMs);
+        try
+        {
+            EndPoint target = IPAddress.TryParse(_endpoint.Host, out IPAddress? address)
+                ? new IPEndPoint(address, _endpoint.Port)
+                : new DnsEndPoint(_endpoint.Host, _endpoint.Port);
+            await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes queued frames through a buffer and flushes whenever the queue runs dry, so bursts share syscalls.</summary>
+    private async Task PumpAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await using var buffered = new BufferedStream(stream, WriteBufferBytes);
+        ChannelReader<OutboundFrame> reader = _queue.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out OutboundFrame frame))
+            {
+                try
+                {
+                    await buffered.WriteAsync(frame.Buffer.AsMemory(0, frame.Length), cancellationToken).ConfigureAwait(false);
+                    Interlocked.Increment(ref _sentFrames);
+                }
+                finally
+                {
+                    Release(frame);
+                }
+            }
+            await buffered.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The peer never writes on this connection, so any read completion means it closed (or died).</summary>
+    private static async Task WatchForCloseAsync(Socket socket, CancellationTokenSource connection)
+    {
+        var buffer = new byte[1];
+        try
+        {
+            await socket.ReceiveAsync(buffer, SocketFlags.None, connection.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        try
+        {
+            await connection.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void SetState(PeerLinkState state)
+    {
+        if (_state == state) return;
+        _state = state;
+        Interlocked.Exchange(ref _stateChangedUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+    }
+
+    private void DropQueued()
+    {
+        while (_queue.Reader.TryRead(out OutboundFrame frame))
+        {
+            Release(frame);
+            Interlocked.Increment(ref _droppedFrames);
+        }
+    }
+
+    private void Release(OutboundFrame frame)
+    {
+        Interlocked.Decrement(ref _queuedFrames);
+        Interlocked.Add(ref _queuedBytes, -frame.Length);
+        ArrayPool<byte>.Shared.Return(frame.Buffer);
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        SocketException s => s.SocketErrorCode.ToString(),
+        OperationCanceledException => "timed out or closed by peer",
+        _ => e.Message,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_run is not null) await _run.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private readonly record struct OutboundFrame(byte[] Buffer, int Length);
+}
