@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 
 namespace Meteora.Sim;
 
 /// <summary>
-/// <c>meteora-sim run --seed S [...] [--json]</c>. Exit codes: 0 ok, 1 a violation, 2 usage error
-/// (one line on stderr).
+/// <c>meteora-sim run|sweep|shrink</c>. Exit codes: 0 ok, 1 a violation, 2 usage error (one line on stderr).
 /// </summary>
 public static class SimCli
 {
@@ -13,50 +13,58 @@ public static class SimCli
     public const int ExitViolation = 1;
     public const int ExitUsage = 2;
 
+    /// <summary>Options shared by run, sweep and shrink.</summary>
+    private sealed class RunOptions
+    {
+        public readonly Option<int> Nodes = new("--nodes") { Description = "Cluster size K", DefaultValueFactory = _ => 3 };
+        public readonly Option<int> Ops = new("--ops") { Description = "Client operations to issue", DefaultValueFactory = _ => 1000 };
+        public readonly Option<int?> N = new("--n") { Description = "Replication factor N (default min(3, nodes))" };
+        public readonly Option<int?> R = new("--r") { Description = "Read consistency R for every get (default: random 1..N per request)" };
+        public readonly Option<int?> W = new("--w") { Description = "Write consistency W for every set/delete (default: random 1..N per request)" };
+        public readonly Option<int> Clients = new("--clients") { Description = "Concurrent clients", DefaultValueFactory = _ => 8 };
+        public readonly Option<int> Keys = new("--keys") { Description = "Size of the key space", DefaultValueFactory = _ => 16 };
+        public readonly Option<int> Partitions = new("--partitions") { Description = "Partition count Q (power of two)", DefaultValueFactory = _ => 64 };
+        public readonly Option<string?> Faults = new("--faults") { Description = "Fault kinds: partition,crash,drop,dup,reorder,disk,clock,buggify or all (default none)" };
+        public readonly Option<string?> Plant = new("--plant") { Description = "Plant a deliberate bug: ack-before-durable, lww-no-tiebreak, read-ignores-r" };
+        public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on the last line" };
+
+        public void AddTo(Command command)
+        {
+            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, Json })
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        public SimOptions Build(ParseResult parse)
+        {
+            int nodes = parse.GetValue(Nodes);
+            var options = new SimOptions
+            {
+                Nodes = nodes,
+                Operations = parse.GetValue(Ops),
+                ReplicationFactor = parse.GetValue(N) ?? Math.Min(3, Math.Max(1, nodes)),
+                ReadConsistency = parse.GetValue(R),
+                WriteConsistency = parse.GetValue(W),
+                Clients = parse.GetValue(Clients),
+                Keys = parse.GetValue(Keys),
+                Partitions = parse.GetValue(Partitions),
+                Faults = FaultKindsParser.Parse(parse.GetValue(Faults)),
+                Plant = PlantedBugParser.Parse(parse.GetValue(Plant)),
+            };
+            options.Validate();
+            return options;
+        }
+    }
+
     public static int Main(string[] args) => Run(args);
 
     public static int Run(string[] args)
     {
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the run (the whole run is a function of it)", Required = true };
-        var nodes = new Option<int>("--nodes") { Description = "Cluster size K", DefaultValueFactory = _ => 3 };
-        var ops = new Option<int>("--ops") { Description = "Client operations to issue", DefaultValueFactory = _ => 1000 };
-        var n = new Option<int?>("--n") { Description = "Replication factor N (default min(3, nodes))" };
-        var r = new Option<int?>("--r") { Description = "Read consistency R for every get (default: random 1..N per request)" };
-        var w = new Option<int?>("--w") { Description = "Write consistency W for every set/delete (default: random 1..N per request)" };
-        var clients = new Option<int>("--clients") { Description = "Concurrent clients", DefaultValueFactory = _ => 8 };
-        var keys = new Option<int>("--keys") { Description = "Size of the key space", DefaultValueFactory = _ => 16 };
-        var partitions = new Option<int>("--partitions") { Description = "Partition count Q (power of two)", DefaultValueFactory = _ => 64 };
-        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line" };
-        var trace = new Option<string?>("--trace") { Description = "Write a readable per-event trace to this file" };
-        var faults = new Option<string?>("--faults") { Description = "Fault kinds: partition,crash,drop,dup,reorder,disk,clock,buggify or all (default none)" };
-        var plant = new Option<string?>("--plant") { Description = "Plant a deliberate bug: ack-before-durable, lww-no-tiebreak, read-ignores-r" };
-
-        var run = new Command("run", "Run one seeded simulation and check its invariants");
-        foreach (Option option in new Option[] { seed, nodes, ops, n, r, w, clients, keys, partitions, json, trace, faults, plant })
-        {
-            run.Options.Add(option);
-        }
-        run.SetAction(parse =>
-        {
-            int nodeCount = parse.GetValue(nodes);
-            var options = new SimOptions
-            {
-                Nodes = nodeCount,
-                Operations = parse.GetValue(ops),
-                ReplicationFactor = parse.GetValue(n) ?? Math.Min(3, Math.Max(1, nodeCount)),
-                ReadConsistency = parse.GetValue(r),
-                WriteConsistency = parse.GetValue(w),
-                Clients = parse.GetValue(clients),
-                Keys = parse.GetValue(keys),
-                Partitions = parse.GetValue(partitions),
-                Faults = FaultKindsParser.Parse(parse.GetValue(faults)),
-                Plant = PlantedBugParser.Parse(parse.GetValue(plant)),
-            };
-            return RunOne(parse.GetValue(seed), options, parse.GetValue(json), parse.GetValue(trace), args);
-        });
-
         var root = new RootCommand("Meteora deterministic simulator");
-        root.Subcommands.Add(run);
+        root.Subcommands.Add(RunCommand());
+        root.Subcommands.Add(SweepCommand());
+        root.Subcommands.Add(ShrinkCommand());
         ParseResult result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
@@ -72,20 +80,74 @@ public static class SimCli
             Console.Error.WriteLine($"meteora-sim: {e.Message}");
             return ExitUsage;
         }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"meteora-sim: {e.Message}");
+            return ExitUsage;
+        }
     }
 
-    private static int RunOne(ulong seed, SimOptions options, bool json, string? tracePath, string[] args)
+    private static Command RunCommand()
     {
-        options.Validate();
+        var shared = new RunOptions();
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the run (the whole run is a function of it)", Required = true };
+        var trace = new Option<string?>("--trace") { Description = "Write a readable per-event trace to this file" };
+        var schedule = new Option<string?>("--schedule") { Description = "Run this JSON schedule (from shrink) instead of drawing one from the seed" };
+        var command = new Command("run", "Run one seeded simulation and check its invariants");
+        command.Options.Add(seed);
+        shared.AddTo(command);
+        command.Options.Add(trace);
+        command.Options.Add(schedule);
+        command.SetAction(parse =>
+        {
+            SimOptions options = shared.Build(parse);
+            Schedule? planned = parse.GetValue(schedule) is { } path ? LoadSchedule(path) : null;
+            return RunOne(parse.GetValue(seed), options, planned, parse.GetValue(shared.Json), parse.GetValue(trace), ReplayArgs(parse, "run"));
+        });
+        return command;
+    }
+
+    private static Command SweepCommand()
+    {
+        var shared = new RunOptions();
+        var seeds = new Option<string>("--seeds") { Description = "Seed range A..B (inclusive)", Required = true };
+        var command = new Command("sweep", "Run many seeds on every core; exit 1 if any failed");
+        command.Options.Add(seeds);
+        shared.AddTo(command);
+        command.SetAction(parse =>
+        {
+            SimOptions options = shared.Build(parse);
+            (ulong from, ulong to) = ParseRange(parse.GetValue(seeds)!);
+            return Sweep(from, to, options, parse.GetValue(shared.Json), ReplayArgs(parse, "sweep"));
+        });
+        return command;
+    }
+
+    private static Command ShrinkCommand()
+    {
+        var shared = new RunOptions();
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the failing run", Required = true };
+        var output = new Option<string?>("--out") { Description = "Where to write the minimal schedule (default shrunk-seed-S.json)" };
+        var command = new Command("shrink", "Reduce a failing run to a minimal schedule that still fails");
+        command.Options.Add(seed);
+        shared.AddTo(command);
+        command.Options.Add(output);
+        command.SetAction(parse =>
+        {
+            SimOptions options = shared.Build(parse);
+            ulong s = parse.GetValue(seed);
+            return Shrink(s, options, parse.GetValue(output) ?? $"shrunk-seed-{s}.json", ReplayArgs(parse, "shrink"));
+        });
+        return command;
+    }
+
+    private static int RunOne(ulong seed, SimOptions options, Schedule? schedule, bool json, string? tracePath, string replay)
+    {
         SimResult result;
-        StreamWriter? traceWriter = null;
+        StreamWriter? traceWriter = tracePath is null ? null : new StreamWriter(tracePath);
         try
         {
-            if (tracePath is not null)
-            {
-                traceWriter = new StreamWriter(tracePath) { AutoFlush = false };
-            }
-            result = new SimCluster(seed, options, traceWriter).Run();
+            result = new SimCluster(seed, options, traceWriter, schedule).Run();
         }
         finally
         {
@@ -95,7 +157,7 @@ public static class SimCli
         {
             Console.WriteLine($"FAILED seed={seed}");
             foreach (string violation in result.Violations) Console.WriteLine($"  {violation}");
-            Console.WriteLine($"replay: meteora-sim {string.Join(' ', args)}");
+            Console.WriteLine($"replay: meteora-sim {replay}");
         }
         if (json)
         {
@@ -106,8 +168,107 @@ public static class SimCli
             double ratio = result.WallMs == 0 ? double.PositiveInfinity : (double)result.SimulatedMs / result.WallMs;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"seed={seed} ok={result.Ok} events={result.Events} simulated={result.SimulatedMs}ms wall={result.WallMs}ms " +
-                $"sim/wall={ratio:F1} opsOk={result.OpsOk} opsFailed={result.OpsFailed} trace={result.TraceHash}"));
+                $"sim/wall={ratio:F1} opsOk={result.OpsOk} opsFailed={result.OpsFailed} skewDiscardedWrites={result.SkewDiscardedWrites} trace={result.TraceHash}"));
         }
         return result.Ok ? ExitOk : ExitViolation;
+    }
+
+    private static int Sweep(ulong from, ulong to, SimOptions options, bool json, string replay)
+    {
+        int count = checked((int)(to - from + 1));
+        var results = new SimResult[count];
+        int done = 0, failed = 0;
+        bool progress = !Console.IsErrorRedirected;
+        long wallStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            SimResult r = new SimCluster(from + (ulong)i, options).Run();
+            results[i] = r;
+            int d = Interlocked.Increment(ref done);
+            int f = r.Ok ? Volatile.Read(ref failed) : Interlocked.Increment(ref failed);
+            if (progress && (d % 10 == 0 || d == count))
+            {
+                lock (results) Console.Error.Write($"\r{d}/{count} seeds, {f} failed   ");
+            }
+        });
+        if (progress) Console.Error.WriteLine();
+        double wallSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
+
+        var failedSeeds = new List<ulong>();
+        foreach (SimResult r in results)
+        {
+            if (json) Console.WriteLine($"{{\"seed\":{r.Seed},\"ok\":{(r.Ok ? "true" : "false")},\"traceHash\":\"{r.TraceHash}\"}}");
+            if (r.Ok) continue;
+            failedSeeds.Add(r.Seed);
+            Console.WriteLine($"FAILED seed={r.Seed}: {r.Violations[0]}");
+            Console.WriteLine($"  replay: meteora-sim {replay.Replace("sweep --seeds", "run --seed").Replace($"{from}..{to}", r.Seed.ToString(CultureInfo.InvariantCulture))}");
+        }
+        string summary = json
+            ? $"{{\"seeds\":{count},\"passed\":{count - failedSeeds.Count},\"failed\":{failedSeeds.Count},\"failedSeeds\":[{string.Join(',', failedSeeds)}]}}"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{count} seeds: {count - failedSeeds.Count} passed, {failedSeeds.Count} failed in {wallSeconds:F1}s ({count / wallSeconds * 60:F0} seeds/min)");
+        Console.WriteLine(summary);
+        return failedSeeds.Count == 0 ? ExitOk : ExitViolation;
+    }
+
+    private static int Shrink(ulong seed, SimOptions options, string outputPath, string replay)
+    {
+        var shrinker = new Shrinker(seed, options);
+        Schedule original = ScheduleGenerator.Generate(seed, options);
+        var shrunk = shrinker.Shrink(original);
+        if (shrunk is null)
+        {
+            Console.WriteLine($"seed={seed} passes every check; nothing to shrink");
+            return ExitOk;
+        }
+        var (schedule, result) = shrunk.Value;
+        File.WriteAllText(outputPath, schedule.ToJson() + "\n");
+        Console.WriteLine($"FAILED seed={seed}");
+        Console.WriteLine($"shrunk from {original.Ops.Count} ops + {original.Faults.Count} faults + {original.BuggifySites.Count} buggify sites " +
+            $"to {schedule.Ops.Count} ops + {schedule.Faults.Count} faults + {schedule.BuggifySites.Count} buggify sites in {shrinker.Runs} runs");
+        foreach (Fault fault in schedule.Faults) Console.WriteLine($"  fault: {fault}");
+        foreach (var site in schedule.BuggifySites) Console.WriteLine($"  buggify: {site}");
+        for (int i = 0; i < schedule.Ops.Count; i++)
+        {
+            PlannedOp op = schedule.Ops[i];
+            Console.WriteLine($"  op{i}: client{op.Client}@node{op.Coordinator} {op.Operation.ToString().ToLowerInvariant()} {op.Key} {(op.Operation == Meteora.Engine.Node.ClientOperation.Get ? "R" : "W")}={op.Consistency}");
+        }
+        foreach (string violation in result.Violations) Console.WriteLine($"  violation: {violation}");
+        Console.WriteLine($"schedule written to {outputPath}");
+        Console.WriteLine($"replay: meteora-sim {replay.Replace("shrink", "run")} --schedule {outputPath}");
+        return ExitOk;
+    }
+
+    private static Schedule LoadSchedule(string path)
+    {
+        if (!File.Exists(path)) throw new SimUsageException($"schedule file '{path}' does not exist");
+        return Schedule.FromJson(File.ReadAllText(path));
+    }
+
+    private static (ulong From, ulong To) ParseRange(string text)
+    {
+        string[] parts = text.Split("..");
+        if (parts.Length != 2
+            || !ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out ulong from)
+            || !ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong to)
+            || to < from || to - from >= 10_000_000)
+        {
+            throw new SimUsageException($"--seeds must look like A..B with A <= B (at most 10,000,000 seeds), got '{text}'");
+        }
+        return (from, to);
+    }
+
+    /// <summary>The command line that reproduces this invocation, minus --json/--trace/--out.</summary>
+    private static string ReplayArgs(ParseResult parse, string verb)
+    {
+        var parts = new List<string> { verb };
+        string[] tokens = parse.Tokens.Select(t => t.Value).ToArray();
+        for (int i = 1; i < tokens.Length; i++)
+        {
+            if (tokens[i] is "--json") continue;
+            if (tokens[i] is "--trace" or "--out") { i++; continue; }
+            parts.Add(tokens[i].Contains(' ') ? $"'{tokens[i]}'" : tokens[i]);
+        }
+        return string.Join(' ', parts);
     }
 }
