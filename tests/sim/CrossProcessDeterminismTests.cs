@@ -40,6 +40,12 @@ public sealed class CrossProcessDeterminismTests
     [InlineData("run --seed 1 --partitions 48")]
     [InlineData("run --seed 1 --frobnicate")]
     [InlineData("fly")]
+    [InlineData("run --seed 1 --faults partition,lightning")]
+    [InlineData("run --seed 1 --plant everything")]
+    [InlineData("run --seed 1 --schedule /nonexistent/schedule.json")]
+    [InlineData("sweep --seeds 9..3")]
+    [InlineData("sweep --seeds many")]
+    [InlineData("shrink")]
     public void Usage_errors_exit_2_with_one_line(string commandLine)
     {
         var (exit, stdout, stderr) = SimProcess.Run(commandLine.Split(' '));
