@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Meteora.Tests.Net.Infrastructure;
+
+/// <summary>
+/// K real <c>meteora node</c> processes on loopback with free ports and temp data directories.
+/// The request timeout is raised to 3 s so a busy CI machine (other test assemblies run beside us)
+/// does not turn slow quorums into spurious 503s.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    public const int RequestTimeoutMs = 3_000;
+    public const int ReadyTimeoutMs = 60_000;
+
+    private readonly TempDir _data = new("meteora-cluster");
+
+    public TestCluster(int nodes, int replicationFactor = 3)
+    {
+        int[] ports = FreePorts.Take(2 * nodes);
+        var peers = string.Join(',', Enumerable.Range(0, nodes).Select(i => $"{i}=127.0.0.1:{ports[nodes + i]}"));
+        Nodes = new NodeProcess[nodes];
+        for (int i = 0; i < nodes; i++)
+        {
+            string dataDir = Path.Combine(_data.Path, $"node-{i}");
+            string[] args =
+            [
+                "node", "--id", Num(i), "--http-port", Num(ports[i]), "--peer-port", Num(ports[nodes + i]),
+                "--data", dataDir, "--peers", peers, "--n", Num(replicationFactor), "--timeout-ms", Num(RequestTimeoutMs),
+            ];
+            Nodes[i] = new NodeProcess(i, ports[i], ports[nodes + i], dataDir, args);
+        }
+    }
+
+    public NodeProcess[] Nodes { get; }
+
+    public NodeProcess this[int node] => Nodes[node];
+
+    public static async Task<TestCluster> StartAsync(int nodes, int replicationFactor = 3)
+    {
+        var cluster = new TestCluster(nodes, replicationFactor);
+        foreach (NodeProcess node in cluster.Nodes) node.Start();
+        await cluster.WaitReadyAsync();
+        return cluster;
+    }
+
+    /// <summary>Waits until every running node answers health and sees every other running node up.</summary>
+    public async Task WaitReadyAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            bool allReady = true;
+            foreach (NodeProcess node in Nodes)
+            {
+                if (!node.IsRunning)
+                {
+                    if (node.ExitCode is not null && node.ExitCode != 137 && node.ExitCode != -1)
+                    {
+                        throw new InvalidOperationException($"node {node.Id} exited with {node.ExitCode}:\n{node.Output}");
+                    }
+                    continue;
+                }
+                allReady &= await IsReadyAsync(node);
+            }
+            if (allReady) return;
+            if (deadline.ElapsedMilliseconds > ReadyTimeoutMs)
+            {
+                throw new TimeoutException($"cluster not ready within {ReadyTimeoutMs} ms:\n{Diagnostics()}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task<bool> IsReadyAsync(NodeProcess node)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(2_000);
+            using JsonDocument health = JsonDocument.Parse(await node.Http.GetStringAsync("/meteora/health", cts.Token));
+            foreach (JsonElement up in health.RootElement.GetProperty("down").EnumerateArray())
+            {
+                if (Nodes[up.GetInt32()].IsRunning) return false;
+            }
+            return true;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return false;
+        }
+    }
+
+    public async Task RestartAsync(int node)
+    {
+        Nodes[node].Start();
+        await WaitReadyAsync();
+    }
+
+    public string Diagnostics() => string.Join("\n", Nodes.Select(n => $"== node {n.Id} (running={n.IsRunning}, exit={n.ExitCode})\n{n.Output}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (NodeProcess node in Nodes) node.Terminate(5_000);
+        foreach (NodeProcess node in Nodes) node.Dispose();
+        await Task.Yield();
+        _data.Dispose();
+    }
+
+    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>HTTP helpers speaking the node's JSON API.</summary>
+public static class Api
+{
+    public static async Task<(int Status, JsonElement Body)> SetAsync(HttpClient http, string key, string value, int? w = null)
+    {
+        string url = "/meteora/set" + (w is null ? "" : $"?writeConsistency={w}");
+        using var response = await http.PutAsJsonAsync(url, new Dictionary<string, string> { ["key"] = key, ["value"] = value });
+        return ((int)response.StatusCode, await ReadJsonAsync(response));
+    }
+
+    public static async Task<(int Status, JsonElement Body)> GetAsync(HttpClient http, string key, int? r = null)
+    {
+        string url = "/meteora/get/" + Uri.EscapeDataString(key) + (r is null ? "" : $"?readConsistency={r}");
+        using var response = await http.GetAsync(url);
+        return ((int)response.StatusCode, await ReadJsonAsync(response));
+    }
+
+    public static async Task<(int Status, JsonElement Body)> DeleteAsync(HttpClient http, string key, int? w = null)
+    {
+        string url = "/meteora/delete/" + Uri.EscapeDataString(key) + (w is null ? "" : $"?writeConsistency={w}");
+        using var response = await http.DeleteAsync(url);
+        return ((int)response.StatusCode, await ReadJsonAsync(response));
+    }
+
+    public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
+    {
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.Content.Headers.ContentType?.MediaType == "application/json",
+            $"expected a JSON body, got {response.Content.Headers.ContentType}: {text}");
+        using JsonDocument document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+}
