@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Meteora.Tests.Net.Infrastructure;
+
+namespace Meteora.Tests.Net.Cli;
+
+public sealed class NodeCliTests
+{
+    [Theory]
+    [InlineData("node id is required", "node", "--data", "/tmp/x")]
+    [InlineData("data directory is required", "node", "--id", "0")]
+    [InlineData("peers: peer 'garbage' is not ID=HOST:PORT", "node", "--id", "0", "--data", "/tmp/x", "--peers", "garbage")]
+    [InlineData("peers: peer id 1 is listed twice", "node", "--id", "0", "--data", "/tmp/x", "--peers", "1=h:1,1=h:2")]
+    [InlineData("default readConsistency must be in 1..1, got 2", "node", "--id", "0", "--data", "/tmp/x", "--r", "2")]
+    [InlineData("http port and peer port must differ", "node", "--id", "0", "--data", "/tmp/x", "--http-port", "5", "--peer-port", "5")]
+    [InlineData("--partitions must be a power of two", "node", "--id", "0", "--data", "/tmp/x", "--partitions", "48")]
+    [InlineData("--nodes must be in 1..64, got 0", "cluster", "--nodes", "0")]
+    public async Task BadNodeConfigurationIsExit2WithOneLine(string error, params string[] args)
+    {
+        ProcessResult result = await MeteoraProcess.RunAsync(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"meteora: {error}", result.Stderr.TrimEnd('\n').Split('\n').Single()[..$"meteora: {error}".Length]);
+    }
+
+    [Fact]
+    public async Task ConfigFileAndEnvironmentConfigureANode()
+    {
+        using var dir = new TempDir("meteora-config");
+        int[] ports = FreePorts.Take(2);
+        string configPath = Path.Combine(dir.Path, "node.json");
+        await File.WriteAllTextAsync(configPath, JsonSerializer.Serialize(new
+        {
+            Meteora = new { NodeId = 4, HttpPort = ports[0], PeerPort = ports[1], DataDir = Path.Combine(dir.Path, "data"), Partitions = 16 },
+        }));
+        ProcessStartInfo info = MeteoraProcess.StartInfo(["node", "--config", configPath]);
+        info.Environment["Meteora__ReplicationFactor"] = "1";
+        using Process process = Process.Start(info)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
+            JsonElement ring = await WaitForJson(http, "/meteora/ring");
+            Assert.Equal(16, ring.GetProperty("partitions").GetInt32());
+            Assert.Equal(1, ring.GetProperty("replicationFactor").GetInt32());
+            Assert.Equal([4], ring.GetProperty("nodes").EnumerateArray().Select(e => e.GetInt32()));
+            var (status, _) = await Api.SetAsync(http, "k", "v");
+            Assert.Equal(200, status);
+        }
+        finally
+        {
+            Signals.Term(process.Id);
+            Assert.True(process.WaitForExit(15_000));
+        }
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
+    public async Task ADataDirectoryBelongsToOneNodeId()
+    {
+        using var dir = new TempDir("meteora-identity");
+        int[] ports = FreePorts.Take(2);
+        string[] Args(int id) => ["node", "--id", $"{id}", "--http-port", $"{ports[0]}", "--peer-port", $"{ports[1]}", "--data", dir.Path];
+
+        using (Process first = Process.Start(MeteoraProcess.StartInfo(Args(0)))!)
+        {
+            first.BeginOutputReadLine();
+            first.BeginErrorReadLine();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
+            await WaitForJson(http, "/meteora/health");
+            Signals.Term(first.Id);
+            Assert.True(first.WaitForExit(15_000));
+        }
+        ProcessResult second = await MeteoraProcess.RunAsync(Args(1));
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains($"belongs to node 0, not node 1", second.Stderr);
+        Assert.DoesNotContain("   at ", second.Stderr);
+    }
+
+    internal static async Task<JsonElement> WaitForJson(HttpClient http, string path, int timeoutMs = 30_000)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using JsonDocument document = JsonDocument.Parse(await http.GetStringAsync(path));
+                return document.RootElement.Clone();
+            }
+            catch (HttpRequestException) when (deadline.ElapsedMilliseconds < timeoutMs)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+}
