@@ -40,7 +40,7 @@ public abstract class StorageContractTests<THarness> where THarness : IStorageHa
         for (long token = 1; token <= 300; token++)
         {
             if (token % 7 == 0) harness.Storage.Sync(token);
-            else harness.Storage.Write((int)(token % 64), $"key-{token % 50}", Value(token, 2, $"value-{token}"), token);
+            else harness.Storage.Write((int)(token % 50), $"key-{token % 50}", Value(token, 2, $"value-{token}"), token);
             expected.Add(new Completion(token, true));
         }
         Assert.Equal(expected, harness.CompleteAll(expected.Count));
