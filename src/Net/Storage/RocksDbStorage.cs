@@ -129,6 +129,58 @@ public sealed class RocksDbStorage : IStorage, IDisposable
 
     public void Sync(long completionToken) => Enqueue(new PendingOperation(completionToken, !_faulted));
 
+    /// <summary>
+    /// Up to <paramref name="maxCount"/> entries of <paramref name="partition"/> after <paramref name="afterKey"/>
+    /// (null: from the start) in UTF-8 byte order, which is RocksDB's order within the partition's prefix.
+    /// </summary>
+    public int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (maxCount <= 0) return 0;
+        Span<byte> start = stackalloc byte[StorageKeys.MaxEncodedBytes];
+        int startLength = StorageKeys.Encode(partition, afterKey ?? "", start);
+        byte[] seekKey = start[..startLength].ToArray();
+        int added = 0;
+        using Iterator iterator = _db.NewIterator(_data);
+        iterator.Seek(seekKey);
+        while (iterator.Valid() && added < maxCount)
+        {
+            byte[] key = iterator.Key();
+            if (key.Length < StorageKeys.PartitionPrefixBytes || !key.AsSpan(0, StorageKeys.PartitionPrefixBytes).SequenceEqual(seekKey.AsSpan(0, StorageKeys.PartitionPrefixBytes)))
+            {
+                break; // past the partition's contiguous range
+            }
+            if (afterKey is null || !key.AsSpan().SequenceEqual(seekKey))
+            {
+                (_, string decodedKey) = StorageKeys.Decode(key);
+                output.Add(new KeyValuePair<string, StoredValue>(decodedKey, StoredValueCodec.Decode(iterator.Value())));
+                added++;
+            }
+            iterator.Next();
+        }
+        return added;
+    }
+
+    /// <summary>Removes a tombstone past its grace period if the key still holds exactly that tombstone; completes like a write.</summary>
+    public void Purge(int partition, string key, WriteVersion tombstone, long completionToken)
+    {
+        bool ok = !_faulted;
+        if (ok && TryGet(partition, key, out StoredValue current) && current.IsTombstone && current.Version == tombstone)
+        {
+            Span<byte> encodedKey = stackalloc byte[StorageKeys.MaxEncodedBytes];
+            int keyLength = StorageKeys.Encode(partition, key, encodedKey);
+            try
+            {
+                _db.Remove(encodedKey[..keyLength], _data, _appendWithoutSync);
+            }
+            catch (RocksDbException)
+            {
+                ok = false;
+            }
+        }
+        Enqueue(new PendingOperation(completionToken, ok));
+    }
+
     /// <summary>Node metadata (node id, ring); written synchronously, only at startup.</summary>
     public byte[]? ReadMetadata(string name) => _db.Get(System.Text.Encoding.UTF8.GetBytes(name), _metadata);
 
