@@ -77,6 +77,27 @@ public sealed class NodeCliTests
         Assert.DoesNotContain("   at ", second.Stderr);
     }
 
+    [Fact]
+    public async Task APortInUseIsExit1WithOneLine()
+    {
+        using var dir = new TempDir("meteora-port");
+        int[] ports = FreePorts.Take(2);
+        var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, ports[0]);
+        blocker.Start();
+        try
+        {
+            ProcessResult result = await MeteoraProcess.RunAsync(["node", "--id", "0", "--http-port", $"{ports[0]}", "--peer-port", $"{ports[1]}", "--data", dir.Path]);
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("node 0 failed to start", result.Stderr);
+            Assert.Contains("address already in use", result.Stderr);
+            Assert.DoesNotContain("   at ", result.Stderr);
+        }
+        finally
+        {
+            blocker.Stop();
+        }
+    }
+
     internal static async Task<JsonElement> WaitForJson(HttpClient http, string path, int timeoutMs = 30_000)
     {
         var deadline = Stopwatch.StartNew();
