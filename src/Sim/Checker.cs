@@ -16,16 +16,21 @@ internal static class Checker
     /// <summary>Violations listed per check before the rest are summarized, so output stays readable.</summary>
     private const int MaxReportedPerCheck = 5;
 
-    public static CheckReport Check(SimCluster cluster)
+    /// <summary>Checks of the replicas' state, taken the moment anti-entropy converged (before the liveness reads, which would read-repair).</summary>
+    public static void CheckFinalState(SimCluster cluster, List<string> violations)
     {
-        var violations = new List<string>();
+        IReadOnlyList<OpRecord> ops = cluster.History.Operations;
+        CheckDurability(cluster, ops, violations);
+        CheckConvergence(cluster, ops, violations);
+    }
+
+    public static CheckReport Check(SimCluster cluster, List<string> violations)
+    {
         IReadOnlyList<OpRecord> ops = cluster.History.Operations;
         CheckCompletion(ops, violations);
         CheckNoInventedData(ops, violations);
         CheckFreshness(ops, cluster.Options.ReplicationFactor, violations);
-        CheckDurability(cluster, ops, violations);
         violations.AddRange(cluster.AckOracle.Violations);
-        CheckConvergence(cluster, ops, violations);
         CheckQuiescence(cluster, violations);
         CheckLiveness(cluster, ops, violations);
         if (cluster.Schedule.Faults.Count == 0 && cluster.Schedule.BuggifySites.Count == 0)
@@ -38,7 +43,9 @@ internal static class Checker
     /// <summary>
     /// Durability: for every key, the newest version any replica holds at the end is at least as new
     /// as every write to it that was acknowledged. Crashes cannot undo an acknowledged write, because
-    /// nothing is acknowledged before it is durable on W replicas.
+    /// nothing is acknowledged before it is durable on W replicas. A key whose newest acknowledged
+    /// write is a delete may be absent (its tombstone was purged), but must never hold an older
+    /// value again: that would be a resurrection.
     /// </summary>
     private static void CheckDurability(SimCluster cluster, IReadOnlyList<OpRecord> ops, List<string> violations)
     {
@@ -52,14 +59,21 @@ internal static class Checker
         foreach (var (key, write) in newestAcked)
         {
             int partition = Token.OfKey(key).Partition(cluster.Placement.PartitionCount);
-            WriteVersion held = WriteVersion.Zero;
+            StoredValue? held = null;
             foreach (int replica in cluster.Placement.PreferenceList(partition))
             {
-                if (cluster.Nodes[replica].Storage.TryGet(partition, key, out StoredValue value) && value.Version > held) held = value.Version;
+                if (cluster.Nodes[replica].Storage.TryGet(partition, key, out StoredValue value)) held = Lww.Merge(held, value);
             }
-            if (held < write.ResultVersion)
+            if (held is not null && held.Version >= write.ResultVersion) continue;
+            bool deleted = write.Operation == ClientOperation.Delete;
+            if (held is null && deleted) continue; // the tombstone was purged after its grace period
+            if (deleted && held is { IsTombstone: false })
             {
-                found.Add($"durability: key {key} ends at version {held}, but {write} was acknowledged");
+                found.Add($"resurrection: key {key} holds {Describe(held)} again after {write} was acknowledged");
+            }
+            else
+            {
+                found.Add($"durability: key {key} ends at {Describe(held)}, but {write} was acknowledged");
             }
         }
         Report(found, violations);

@@ -64,7 +64,8 @@ public static class PlantedBugParser
         "ack-before-durable" => Meteora.Engine.Node.PlantedBug.AckBeforeDurable,
         "lww-no-tiebreak" => Meteora.Engine.Node.PlantedBug.LwwNoTieBreak,
         "read-ignores-r" => Meteora.Engine.Node.PlantedBug.ReadIgnoresR,
-        _ => throw new SimUsageException($"unknown planted bug '{text}' (expected ack-before-durable, lww-no-tiebreak or read-ignores-r)"),
+        "merkle-skip-leaf" => Meteora.Engine.Node.PlantedBug.MerkleSkipLeaf,
+        _ => throw new SimUsageException($"unknown planted bug '{text}' (expected ack-before-durable, lww-no-tiebreak, read-ignores-r or merkle-skip-leaf)"),
     };
 
     public static string Format(Meteora.Engine.Node.PlantedBug bug) => bug switch
@@ -73,6 +74,7 @@ public static class PlantedBugParser
         Meteora.Engine.Node.PlantedBug.AckBeforeDurable => "ack-before-durable",
         Meteora.Engine.Node.PlantedBug.LwwNoTieBreak => "lww-no-tiebreak",
         Meteora.Engine.Node.PlantedBug.ReadIgnoresR => "read-ignores-r",
+        Meteora.Engine.Node.PlantedBug.MerkleSkipLeaf => "merkle-skip-leaf",
         _ => bug.ToString(),
     };
 }

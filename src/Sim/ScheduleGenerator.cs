@@ -56,11 +56,22 @@ public static class ScheduleGenerator
             ops.Add(new PlannedOp(
                 Client: random.NextInt(options.Clients),
                 Operation: operation,
-                Key: "k" + random.NextInt(options.Keys).ToString(CultureInfo.InvariantCulture),
+                Key: "k" + SkewedKey(random, options.Keys).ToString(CultureInfo.InvariantCulture),
                 Consistency: consistency,
                 Coordinator: random.NextInt(options.Nodes)));
         }
         return ops;
+    }
+
+    /// <summary>
+    /// Key index with a power-law skew (index = ⌊K·u³⌋): a few hot keys see concurrent writes (the
+    /// contention LWW and quorum bugs need), while a long cold tail is rarely read, so its replicas
+    /// are repaired by anti-entropy rather than by read repair.
+    /// </summary>
+    private static int SkewedKey(SimRandom random, int keys)
+    {
+        double u = random.NextDouble();
+        return Math.Min(keys - 1, (int)(keys * u * u * u));
     }
 
     private static IEnumerable<Fault> Partitions(SimRandom random, SimOptions options, long horizonMs)

@@ -22,15 +22,18 @@ public static class SimCli
         public readonly Option<int?> R = new("--r") { Description = "Read consistency R for every get (default: random 1..N per request)" };
         public readonly Option<int?> W = new("--w") { Description = "Write consistency W for every set/delete (default: random 1..N per request)" };
         public readonly Option<int> Clients = new("--clients") { Description = "Concurrent clients", DefaultValueFactory = _ => 8 };
-        public readonly Option<int> Keys = new("--keys") { Description = "Size of the key space", DefaultValueFactory = _ => 16 };
+        public readonly Option<int> Keys = new("--keys") { Description = "Size of the key space (power-law skewed: a few hot keys, a long cold tail)", DefaultValueFactory = _ => 200 };
         public readonly Option<int> Partitions = new("--partitions") { Description = "Partition count Q (power of two)", DefaultValueFactory = _ => 64 };
         public readonly Option<string?> Faults = new("--faults") { Description = "Fault kinds: partition,crash,drop,dup,reorder,disk,clock,buggify or all (default none)" };
         public readonly Option<string?> Plant = new("--plant") { Description = "Plant a deliberate bug: ack-before-durable, lww-no-tiebreak, read-ignores-r" };
+        public readonly Option<long> AntiEntropyMs = new("--ae-interval-ms") { Description = "Background anti-entropy period per node, ms (0: off)", DefaultValueFactory = _ => 300 };
+        public readonly Option<int> MerkleDepth = new("--merkle-depth") { Description = "Merkle tree depth (2^depth leaves per partition)", DefaultValueFactory = _ => 2 };
+        public readonly Option<long> GraceMs = new("--tombstone-grace-ms") { Description = "Tombstones older than this are purged", DefaultValueFactory = _ => 5_000 };
         public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on the last line" };
 
         public void AddTo(Command command)
         {
-            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, Json })
+            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, AntiEntropyMs, MerkleDepth, GraceMs, Json })
             {
                 command.Options.Add(option);
             }
@@ -51,6 +54,9 @@ public static class SimCli
                 Partitions = parse.GetValue(Partitions),
                 Faults = FaultKindsParser.Parse(parse.GetValue(Faults)),
                 Plant = PlantedBugParser.Parse(parse.GetValue(Plant)),
+                AntiEntropyIntervalMs = parse.GetValue(AntiEntropyMs),
+                MerkleDepth = parse.GetValue(MerkleDepth),
+                TombstoneGraceMs = parse.GetValue(GraceMs),
             };
             options.Validate();
             return options;

@@ -54,6 +54,13 @@ public sealed class SimCluster
                 ReplicationFactor = options.ReplicationFactor,
                 RequestTimeoutMs = options.RequestTimeoutMs,
                 PlantedBugs = options.Plant,
+                Repair = new Meteora.Engine.Repair.RepairOptions
+                {
+                    AntiEntropyIntervalMs = options.AntiEntropyIntervalMs,
+                    MerkleDepth = options.MerkleDepth,
+                    TombstoneGraceMs = options.TombstoneGraceMs,
+                    RequestTimeoutMs = Math.Max(50, options.RequestTimeoutMs),
+                },
             };
             Nodes[i] = new SimNode(this, nodeOptions, Placement);
         }
@@ -84,22 +91,34 @@ public sealed class SimCluster
         long wallStart = Stopwatch.GetTimestamp();
         Workload.Start();
         Nemesis.Start();
-        RunWhile(() => !Workload.PlanDone);
+        RunUntil(() => Workload.PlanDone, long.MaxValue);
 
+        // Heal, then let anti-entropy alone make the replicas equal (no read-everything pass).
         HealedAtMicros = NowMicros;
         Nemesis.HealAll();
         Buggify.Active = false;
-        RunWhile(() => true);
+        long deadline = NowMicros + Options.ConvergenceDeadlineMs * 1000;
+        bool converged = RunUntil(ReplicasAgree, deadline, checkEveryMicros: 10_000);
+        ConvergedAtMicros = converged ? NowMicros : null;
+        var violations = new List<string>();
+        if (!converged)
+        {
+            violations.Add($"convergence: replicas still differ {Options.ConvergenceDeadlineMs} ms after healing ({DisagreeingPartitions()} partitions)");
+        }
+        Checker.CheckFinalState(this, violations);
 
+        // Liveness: after healing, every written key reads at R=N within the request timeout.
         var writtenKeys = new SortedSet<string>(StringComparer.Ordinal);
         foreach (OpRecord op in History.Operations)
         {
             if (op.IsWrite) writtenKeys.Add(op.Key);
         }
         Workload.StartQuiescenceReads(writtenKeys);
-        RunWhile(() => true);
+        RunUntil(() => Workload.InFlight == 0, long.MaxValue);
+        // Let stray repairs, acks and disk writes finish before the quiescence check.
+        RunUntil(() => false, NowMicros + 2 * Math.Max(Options.RequestTimeoutMs, Options.AntiEntropyIntervalMs) * 1000);
 
-        CheckReport report = Checker.Check(this);
+        CheckReport report = Checker.Check(this, violations);
         int opsOk = 0, opsFailed = 0;
         foreach (OpRecord op in History.Operations)
         {
@@ -112,18 +131,55 @@ public sealed class SimCluster
             (NowMicros - EpochMicros) / 1000, wallMs, opsOk, opsFailed, report.Violations)
         {
             SkewDiscardedWrites = report.SkewDiscardedWrites,
+            ConvergenceMs = ConvergedAtMicros is { } at ? (at - HealedAtMicros) / 1000 : null,
         };
     }
 
-    private void RunWhile(Func<bool> condition)
+    /// <summary>Virtual time at which every partition's replicas had equal Merkle roots (null: never).</summary>
+    public long? ConvergedAtMicros { get; private set; }
+
+    /// <summary>True when, for every partition, every replica has built its tree and all roots are equal.</summary>
+    internal bool ReplicasAgree() => DisagreeingPartitions() == 0;
+
+    private int DisagreeingPartitions()
     {
-        while (condition() && _queue.TryDequeue(out SimEvent? ev, out var at))
+        int disagreeing = 0;
+        for (int p = 0; p < Placement.PartitionCount; p++)
         {
+            UInt128? first = null;
+            foreach (int replica in Placement.PreferenceList(p))
+            {
+                UInt128? root = Nodes[replica].Up ? Nodes[replica].Engine.MerkleRoot(p) : null;
+                if (root is null || (first is not null && root != first))
+                {
+                    disagreeing++;
+                    break;
+                }
+                first = root;
+            }
+        }
+        return disagreeing;
+    }
+
+    /// <summary>Processes events until <paramref name="done"/> holds (checked every event, or every checkEveryMicros of virtual time) or the deadline passes.</summary>
+    private bool RunUntil(Func<bool> done, long deadlineMicros, long checkEveryMicros = 0)
+    {
+        long nextCheck = NowMicros;
+        while (true)
+        {
+            if ((checkEveryMicros == 0 || NowMicros >= nextCheck) && done()) return true;
+            if (checkEveryMicros > 0 && NowMicros >= nextCheck) nextCheck = NowMicros + checkEveryMicros;
+            if (!_queue.TryPeek(out SimEvent? ev, out var next) || next.TimeMicros > deadlineMicros)
+            {
+                if (deadlineMicros != long.MaxValue) NowMicros = Math.Max(NowMicros, deadlineMicros);
+                return done();
+            }
+            _queue.Dequeue();
             if (++_events > MaxEvents)
             {
                 throw new InvalidOperationException($"run exceeded {MaxEvents} events; something is looping");
             }
-            NowMicros = at.TimeMicros;
+            NowMicros = next.TimeMicros;
             Process(ev);
         }
     }

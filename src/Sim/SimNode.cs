@@ -117,5 +117,14 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder
             inner.Sync(completionToken);
             host.ScheduleDiskCompletion();
         }
+
+        public int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount) =>
+            inner.Scan(partition, afterKey, output, maxCount);
+
+        public void Purge(int partition, string key, WriteVersion tombstone, long completionToken)
+        {
+            inner.Purge(partition, key, tombstone, completionToken);
+            host.ScheduleDiskCompletion();
+        }
     }
 }

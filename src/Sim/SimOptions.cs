@@ -14,7 +14,7 @@ public sealed record SimOptions
     public int? WriteConsistency { get; init; }
 
     public int Clients { get; init; } = 8;
-    public int Keys { get; init; } = 16;
+    public int Keys { get; init; } = 200;
     public int Partitions { get; init; } = 64;
     public long RequestTimeoutMs { get; init; } = 1000;
 
@@ -26,6 +26,18 @@ public sealed record SimOptions
     public long DiskLatencyMinMicros { get; init; } = 50;
     public double DiskLatencyMeanExtraMicros { get; init; } = 200;
     public long DiskLatencyMaxMicros { get; init; } = 10_000;
+
+    /// <summary>Background anti-entropy period on every node.</summary>
+    public long AntiEntropyIntervalMs { get; init; } = 300;
+
+    /// <summary>Merkle depth; small, because the simulated key space is small (so every leaf gets keys).</summary>
+    public int MerkleDepth { get; init; } = 2;
+
+    /// <summary>Tombstones older than this are purged.</summary>
+    public long TombstoneGraceMs { get; init; } = 5_000;
+
+    /// <summary>After healing, anti-entropy must make all replicas equal within this much virtual time.</summary>
+    public long ConvergenceDeadlineMs { get; init; } = 60_000;
 
     /// <summary>Which kinds of fault the nemesis draws from the seed.</summary>
     public FaultKinds Faults { get; init; } = FaultKinds.None;
@@ -57,6 +69,9 @@ public sealed record SimOptions
         Require(Keys is >= 1 and <= 1_000_000, $"--keys must be in 1..1000000, got {Keys}");
         Require(Partitions >= 1 && Partitions <= Meteora.Engine.Limits.MaxPartitions && System.Numerics.BitOperations.IsPow2(Partitions),
             $"--partitions must be a power of two in 1..{Meteora.Engine.Limits.MaxPartitions}, got {Partitions}");
+        Require(AntiEntropyIntervalMs is >= 0 and <= 3_600_000, $"--ae-interval-ms must be in 0..3600000, got {AntiEntropyIntervalMs}");
+        Require(MerkleDepth is >= 0 and <= 16, $"--merkle-depth must be in 0..16, got {MerkleDepth}");
+        Require(TombstoneGraceMs >= 1, $"--tombstone-grace-ms must be positive, got {TombstoneGraceMs}");
     }
 
     private static void Require(bool condition, string message)

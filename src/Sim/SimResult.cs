@@ -18,6 +18,9 @@ public sealed record SimResult(
     /// <summary>Acknowledged writes that lost, under LWW, to a write acknowledged before they began (clock skew): a figure, not a violation.</summary>
     public int SkewDiscardedWrites { get; init; }
 
+    /// <summary>Virtual time from healing to all replicas agreeing, by anti-entropy alone (null: they never did).</summary>
+    public long? ConvergenceMs { get; init; }
+
     public string ToJson()
     {
         using var stream = new MemoryStream();
@@ -37,6 +40,8 @@ public sealed record SimResult(
             foreach (string violation in Violations) json.WriteStringValue(violation);
             json.WriteEndArray();
             json.WriteNumber("skewDiscardedWrites", SkewDiscardedWrites);
+            if (ConvergenceMs is { } convergence) json.WriteNumber("convergenceMs", convergence);
+            else json.WriteNull("convergenceMs");
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

@@ -133,13 +133,17 @@ internal sealed class Workload
         if (_cluster.Tracing) _cluster.Trace($"complete {record}{(error is null ? "" : " error=" + error)}");
         if (record.Quiescence) return;
         PlannedCompleted++;
-        ScheduleNext(record.Client);
+        ScheduleNext(record.Client, backOff: status == ClientStatus.Unavailable);
     }
 
-    private void ScheduleNext(int client)
+    /// <summary>After a failure a client backs off, as real clients do, instead of spinning on a dead node.</summary>
+    private const long FailureBackoffMicros = 20_000;
+
+    private void ScheduleNext(int client, bool backOff = false)
     {
         if (_byClient[client].Count == 0) return;
         long think = _random.NextInt((int)Math.Min(int.MaxValue, _cluster.Options.ClientThinkMaxMicros + 1));
+        if (backOff) think += FailureBackoffMicros;
         _cluster.Enqueue(_cluster.NowMicros + think, new SimEvent { Kind = SimEventKind.ClientInvoke, Node = -1, Id = client });
     }
 }

@@ -5,6 +5,7 @@ using FsCheck.Xunit;
 using Meteora.Engine;
 using Meteora.Engine.Protocol;
 using Meteora.Engine.Versioning;
+using Meteora.Engine.Merkle;
 
 namespace Meteora.Tests.Property;
 
@@ -33,7 +34,25 @@ public sealed class CodecTests
             select (Message)new ReplicaRead(id, key),
             from id in ArbMap.Default.GeneratorFor<long>() from found in ArbMap.Default.GeneratorFor<bool>()
             from v in Versions from value in Values
-            select (Message)(found ? new ReplicaReadReply(id, true, v, value) : new ReplicaReadReply(id, false, WriteVersion.Zero, null)))
+            select (Message)(found ? new ReplicaReadReply(id, true, v, value) : new ReplicaReadReply(id, false, WriteVersion.Zero, null)),
+            from id in ArbMap.Default.GeneratorFor<long>() from p in Gen.Choose(0, 1 << 16) from depth in Gen.Choose(0, 20)
+            from nodes in Gen.ArrayOf(Gen.Choose(0, int.MaxValue))
+            select (Message)new MerkleHashesRequest(id, p, depth, nodes),
+            from id in ArbMap.Default.GeneratorFor<long>() from ready in ArbMap.Default.GeneratorFor<bool>()
+            from hashes in Gen.ArrayOf(from a in ArbMap.Default.GeneratorFor<ulong>() from b in ArbMap.Default.GeneratorFor<ulong>() select new UInt128(a, b))
+            select (Message)new MerkleHashesReply(id, ready, hashes),
+            from id in ArbMap.Default.GeneratorFor<long>() from p in Gen.Choose(0, 1 << 16) from depth in Gen.Choose(0, 20)
+            from leaves in Gen.ArrayOf(Gen.Choose(0, 1 << 20))
+            select (Message)new LeafEntriesRequest(id, p, depth, leaves),
+            from id in ArbMap.Default.GeneratorFor<long>() from ready in ArbMap.Default.GeneratorFor<bool>() from covered in Gen.Choose(0, 300)
+            from entries in Gen.ArrayOf(from k in Keys from v in Versions select new Meteora.Engine.Merkle.LeafEntry(k, v)).Resize(20)
+            select (Message)new LeafEntriesReply(id, ready, covered, entries),
+            from id in ArbMap.Default.GeneratorFor<long>() from p in Gen.Choose(0, 1 << 16)
+            from keys in Gen.ArrayOf(Keys).Resize(20)
+            select (Message)new RepairPullRequest(id, p, keys),
+            from id in ArbMap.Default.GeneratorFor<long>() from covered in Gen.Choose(0, 300)
+            from items in Gen.ArrayOf(from k in Keys from v in Versions from value in Values select new RepairItem(k, v, value)).Resize(10)
+            select (Message)new RepairPullReply(id, covered, items))
         .ToArbitrary();
 
     private static bool IsValidUnicode(string s)
@@ -55,6 +74,22 @@ public sealed class CodecTests
         byte[] frame = MessageCodec.Encode(message);
         Assert.Equal(MessageCodec.EncodedSize(message), frame.Length);
         Assert.Equal(message, MessageCodec.Decode(frame));
+    }
+
+    [Fact]
+    public void The_generator_covers_every_message_kind()
+    {
+        var gen = Messages().Generator;
+        var kinds = Gen.Sample(gen, 2000).Select(m => m.Kind).ToHashSet();
+        Assert.Equal(Enum.GetValues<MessageKind>().ToHashSet(), kinds);
+    }
+
+    [Fact]
+    public void Negative_counts_and_counts_beyond_the_frame_are_rejected()
+    {
+        byte[] frame = [(byte)MessageKind.MerkleHashesRequest, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 4, 0x7f, 0xff, 0xff, 0xff];
+        var e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(frame));
+        Assert.Contains("count", e.Message);
     }
 
     [Property(Arbitrary = [typeof(CodecTests)], MaxTest = 300)]

@@ -1,5 +1,6 @@
 using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
+using Meteora.Engine.Repair;
 using Meteora.Engine.Ring;
 using Meteora.Engine.Runtime;
 using Meteora.Engine.Storage;
@@ -12,10 +13,32 @@ namespace Meteora.Tests.Sim;
 /// </summary>
 internal sealed class ManualCluster
 {
-    public ManualCluster(int nodes, int replicationFactor = 3, int partitions = 64)
+    public ManualCluster(int nodes, int replicationFactor = 3, int partitions = 64, RepairOptions? repair = null)
     {
         Placement = new ReplicaPlacement(RingLayout.Create(partitions, Enumerable.Range(0, nodes)), replicationFactor);
+        Repair = repair ?? new RepairOptions { AntiEntropyIntervalMs = 0 };
         Hosts = Enumerable.Range(0, nodes).Select(id => new Host(this, id)).ToArray();
+    }
+
+    public RepairOptions Repair { get; }
+
+    /// <summary>Fires timers until every node's Merkle trees are built (the rebuild runs in timer-driven slices).</summary>
+    public void BuildTrees()
+    {
+        for (int round = 0; round < 10_000; round++)
+        {
+            bool allReady = true;
+            foreach (Host host in Hosts)
+            {
+                for (int p = 0; p < Placement.PartitionCount; p++)
+                {
+                    if (Placement.IsReplica(p, host.Node.NodeId) && host.Node.MerkleRoot(p) is null) allReady = false;
+                }
+            }
+            if (allReady) return;
+            foreach (Host host in Hosts) host.FireTimers();
+        }
+        throw new InvalidOperationException("Merkle trees were not built in 10000 rounds");
     }
 
     public ReplicaPlacement Placement { get; }
@@ -78,7 +101,7 @@ internal sealed class ManualCluster
             _cluster = cluster;
             _random = (ulong)id * 1000;
             Storage = new InMemoryStorage();
-            Node = new MeteoraNode(new NodeOptions { NodeId = id, ReplicationFactor = cluster.Placement.ReplicationFactor, RequestTimeoutMs = 500 },
+            Node = new MeteoraNode(new NodeOptions { NodeId = id, ReplicationFactor = cluster.Placement.ReplicationFactor, RequestTimeoutMs = 500, Repair = cluster.Repair },
                 cluster.Placement, this, this, this, Storage, this, this);
         }
 

@@ -12,6 +12,7 @@ public sealed class PlantedBugTests
     [InlineData(PlantedBug.AckBeforeDurable, "ack before durable")]
     [InlineData(PlantedBug.LwwNoTieBreak, null)]
     [InlineData(PlantedBug.ReadIgnoresR, "freshness")]
+    [InlineData(PlantedBug.MerkleSkipLeaf, "convergence")]
     public void A_sweep_of_at_most_100_seeds_catches_the_planted_bug(PlantedBug bug, string? expectedCheck)
     {
         for (ulong seed = 1; seed <= 100; seed++)
@@ -27,6 +28,22 @@ public sealed class PlantedBugTests
         Assert.Fail($"no seed in 1..100 caught planted bug {bug}");
     }
 
+    /// <summary>Convergence must come from anti-entropy: switch it off and the convergence check must fire.</summary>
+    [Fact]
+    public void Without_anti_entropy_replicas_do_not_converge_and_the_checker_says_so()
+    {
+        SimOptions options = Options(PlantedBug.None) with { AntiEntropyIntervalMs = 0 };
+        for (ulong seed = 1; seed <= 100; seed++)
+        {
+            SimResult result = new SimCluster(seed, options).Run();
+            if (result.Ok) continue;
+            Assert.Contains(result.Violations, v => v.StartsWith("convergence", StringComparison.Ordinal));
+            Assert.Null(result.ConvergenceMs);
+            return;
+        }
+        Assert.Fail("with anti-entropy off, no seed in 1..100 failed to converge");
+    }
+
     [Fact]
     public void The_same_seeds_pass_without_the_plant()
     {
@@ -34,6 +51,7 @@ public sealed class PlantedBugTests
         {
             SimResult result = new SimCluster(seed, Options(PlantedBug.None)).Run();
             Assert.True(result.Ok, $"seed {seed}: {string.Join("; ", result.Violations)}");
+            Assert.NotNull(result.ConvergenceMs);
         }
     }
 

@@ -1,5 +1,6 @@
 using Meteora.Engine.Hashing;
 using Meteora.Engine.Protocol;
+using Meteora.Engine.Repair;
 using Meteora.Engine.Ring;
 using Meteora.Engine.Runtime;
 using Meteora.Engine.Storage;
@@ -14,7 +15,7 @@ namespace Meteora.Engine.Node;
 /// LWW, acks only once durable) and a coordinator (Dynamo section 4.5: sends to the N replicas of the
 /// key's preference list, answers after R/W replies, read-repairs stale replicas).
 /// </summary>
-public sealed class MeteoraNode : IStorageListener
+public sealed class MeteoraNode : IStorageListener, IRepairHost
 {
     private readonly NodeOptions _options;
     private readonly ReplicaPlacement _placement;
@@ -23,6 +24,9 @@ public sealed class MeteoraNode : IStorageListener
     private readonly IStorage _storage;
     private readonly IClientResponder _responder;
     private readonly IBuggify _buggify;
+    private readonly IClock _clock;
+    private readonly AntiEntropy _antiEntropy;
+    private readonly Dictionary<long, StorageOp> _storageOps = new();
     private readonly VersionClock _versions;
     private readonly Dictionary<long, PendingRequest> _pending = new();
     private readonly Dictionary<long, WriteWaiter> _writeWaiters = new();
@@ -54,7 +58,7 @@ public sealed class MeteoraNode : IStorageListener
         {
             throw new ArgumentException($"placement uses N={placement.ReplicationFactor} but options say N={options.ReplicationFactor}", nameof(placement));
         }
-        ArgumentNullException.ThrowIfNull(clock);
+        _clock = clock ?? throw new ArgumentNullException(nameof(clock));
         _scheduler = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
         _transport = transport ?? throw new ArgumentNullException(nameof(transport));
         _storage = storage ?? throw new ArgumentNullException(nameof(storage));
@@ -65,6 +69,8 @@ public sealed class MeteoraNode : IStorageListener
         // Request ids start at a random point so replies meant for an earlier incarnation of this
         // node (before a crash) cannot be mistaken for replies to new requests.
         _nextRequestId = (long)(random.NextUInt64() >> 2) + 1;
+        _antiEntropy = new AntiEntropy(this, options.Repair, random);
+        _antiEntropy.Start();
     }
 
     public int NodeId => _options.NodeId;
@@ -77,6 +83,19 @@ public sealed class MeteoraNode : IStorageListener
     public int DefaultReadConsistency => _options.DefaultReadConsistency ?? Majority;
 
     public int DefaultWriteConsistency => _options.DefaultWriteConsistency ?? Majority;
+
+    /// <summary>Starts a repair job over every partition this node replicates; refused (with the running job's id) while one runs.</summary>
+    public (bool Started, string RepairId) StartRepair() => _antiEntropy.StartJob();
+
+    public RepairStatus? RepairStatus(string repairId) => _antiEntropy.Status(repairId);
+
+    /// <summary>The repair job running now, if any.</summary>
+    public RepairStatus? RunningRepair => _antiEntropy.RunningStatus;
+
+    /// <summary>Root hash of this node's Merkle tree for the partition (null if not a replica or not built yet).</summary>
+    public UInt128? MerkleRoot(int partition) => _antiEntropy.Trees.Ready(partition)?.Root;
+
+    public long TombstonesPurged => _antiEntropy.TombstonesPurged;
 
     private int Majority => Math.Min(_placement.EffectiveReplicas, _options.ReplicationFactor / 2 + 1);
 
@@ -145,7 +164,11 @@ public sealed class MeteoraNode : IStorageListener
             if (_delayedSends.Remove(timerId, out var delayed)) _transport.Send(delayed.To, delayed.Message);
             return;
         }
-        if (!_pending.Remove(timerId, out PendingRequest? pending)) return;
+        if (!_pending.Remove(timerId, out PendingRequest? pending))
+        {
+            _antiEntropy.OnTimer(timerId);
+            return;
+        }
         if (!pending.Responded)
         {
             int acks = pending is PendingWrite w ? w.Acks : pending.AnsweredCount;
@@ -256,7 +279,8 @@ public sealed class MeteoraNode : IStorageListener
                 ApplyReplicaWrite(fromNode, write);
                 break;
             case ReplicaWriteAck ack:
-                OnWriteAck(fromNode, ack.RequestId, ack.Ok);
+                if (_pending.ContainsKey(ack.RequestId)) OnWriteAck(fromNode, ack.RequestId, ack.Ok);
+                else _antiEntropy.OnWriteAck(fromNode, ack.RequestId, ack.Ok);
                 break;
             case ReplicaRead read:
                 {
@@ -271,7 +295,11 @@ public sealed class MeteoraNode : IStorageListener
                 OnReadReply(fromNode, reply.RequestId, reply.AsStoredValue());
                 break;
             default:
-                throw new ArgumentException($"unhandled message {message.Kind}", nameof(message));
+                if (!_antiEntropy.OnMessage(fromNode, message))
+                {
+                    throw new ArgumentException($"unhandled message {message.Kind}", nameof(message));
+                }
+                break;
         }
     }
 
@@ -299,11 +327,15 @@ public sealed class MeteoraNode : IStorageListener
         // A stale write is covered by the newer value we hold, but that value may not be durable yet,
         // and its pending write may still fail and roll back. Re-persisting it and acking on that
         // write's durability is the only ack that cannot outrun the disk (simulator seed 16).
-        _storage.Write(partition, write.Key, newer ? incoming : current, token);
+        StoredValue stored = newer ? incoming : current;
+        if (newer) _antiEntropy.Trees.OnVisibleChange(partition, write.Key, current?.Version, incoming.Version);
+        _storageOps.Add(token, new StorageOp(partition, write.Key, stored.Version, Purge: false));
+        _storage.Write(partition, write.Key, stored, token);
     }
 
     public void OnStorageCompleted(long completionToken, bool durable)
     {
+        if (_storageOps.Remove(completionToken, out StorageOp op) && !durable) OnStorageFailed(op);
         if (_writeWaiters.Remove(completionToken, out WriteWaiter waiter)) AckWrite(waiter, durable);
     }
 
@@ -346,6 +378,51 @@ public sealed class MeteoraNode : IStorageListener
         }
         return newest;
     }
+
+    /// <summary>
+    /// A failed write or purge was rolled back by the store; bring the Merkle tree back in line with
+    /// what is visible now. (If a later write of the key superseded the failed one, nothing changed.)
+    /// </summary>
+    private void OnStorageFailed(StorageOp op)
+    {
+        StoredValue? now = ReadLocal(op.Partition, op.Key);
+        if (op.Purge)
+        {
+            if (now is not null && now.Version == op.Version) _antiEntropy.Trees.OnVisibleChange(op.Partition, op.Key, null, op.Version);
+        }
+        else if (now is null || now.Version < op.Version)
+        {
+            _antiEntropy.Trees.OnVisibleChange(op.Partition, op.Key, op.Version, now?.Version);
+        }
+    }
+
+    // ---------------------------------------------------------------- anti-entropy host
+
+    ReplicaPlacement IRepairHost.Placement => _placement;
+    IStorage IRepairHost.Storage => _storage;
+    long IRepairHost.NowMicros => _clock.NowMicros;
+    long IRepairHost.NewRequestId() => _nextRequestId++;
+    void IRepairHost.StartTimer(long timerId, long delayMs) => _scheduler.StartTimer(timerId, delayMs);
+    bool IRepairHost.SkipsFirstLeaf => Planted(PlantedBug.MerkleSkipLeaf);
+
+    int IRepairHost.Send(int toNode, Message message)
+    {
+        _transport.Send(toNode, message);
+        return MessageCodec.EncodedSize(message);
+    }
+
+    void IRepairHost.ApplyRepair(int partition, string key, StoredValue value) =>
+        ApplyReplicaWrite(NodeId, new ReplicaWrite(0, key, value.Version, value.Value));
+
+    void IRepairHost.PurgeTombstone(int partition, string key, WriteVersion tombstone)
+    {
+        long token = ++_nextStorageToken;
+        _antiEntropy.Trees.OnVisibleChange(partition, key, tombstone, null);
+        _storageOps.Add(token, new StorageOp(partition, key, tombstone, Purge: true));
+        _storage.Purge(partition, key, tombstone, token);
+    }
+
+    private readonly record struct StorageOp(int Partition, string Key, WriteVersion Version, bool Purge);
 
     private StoredValue? ReadLocal(int partition, string key) =>
         _storage.TryGet(partition, key, out StoredValue value) ? value : null;

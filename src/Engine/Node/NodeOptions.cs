@@ -17,6 +17,9 @@ public sealed record NodeOptions
     /// <summary>How long a coordinator waits for R/W replicas before failing the request.</summary>
     public long RequestTimeoutMs { get; init; } = 1000;
 
+    /// <summary>Merkle trees, anti-entropy and tombstone purges.</summary>
+    public Repair.RepairOptions Repair { get; init; } = new();
+
     /// <summary>Deliberate bugs for checker self-tests; always None outside the simulator.</summary>
     public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
 
@@ -34,6 +37,8 @@ public sealed record NodeOptions
         }
         CheckConsistency(DefaultReadConsistency, nameof(DefaultReadConsistency));
         CheckConsistency(DefaultWriteConsistency, nameof(DefaultWriteConsistency));
+        ArgumentNullException.ThrowIfNull(Repair);
+        Repair.Validate();
         if (RequestTimeoutMs < 1 || RequestTimeoutMs > MaxRequestTimeoutMs)
         {
             throw new ArgumentOutOfRangeException(nameof(RequestTimeoutMs), RequestTimeoutMs, $"request timeout must be in 1..{MaxRequestTimeoutMs} ms");

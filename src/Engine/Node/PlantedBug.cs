@@ -17,4 +17,7 @@ public enum PlantedBug
 
     /// <summary>The coordinator answers a get after the first reply, whatever R is.</summary>
     ReadIgnoresR = 4,
+
+    /// <summary>Anti-entropy never compares leaf 0 of any partition's Merkle tree.</summary>
+    MerkleSkipLeaf = 8,
 }

@@ -25,6 +25,12 @@ public static class MessageCodec
             ReplicaWriteAck => 1 + 8 + 1,
             ReplicaRead m => 1 + 8 + KeySize(m.Key),
             ReplicaReadReply m => 1 + 8 + 1 + VersionSize + ValueSize(m.Value),
+            MerkleHashesRequest m => 1 + 8 + 4 + 1 + IntArraySize(m.Nodes),
+            MerkleHashesReply m => 1 + 8 + 1 + 4 + 16 * CountOf(m.Hashes.Length),
+            LeafEntriesRequest m => 1 + 8 + 4 + 1 + IntArraySize(m.Leaves),
+            LeafEntriesReply m => 1 + 8 + 1 + 4 + 4 + EntriesSize(m.Entries),
+            RepairPullRequest m => 1 + 8 + 4 + 4 + KeysSize(m.Keys),
+            RepairPullReply m => 1 + 8 + 4 + 4 + ItemsSize(m.Items),
             _ => throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message)),
         };
     }
@@ -68,6 +74,28 @@ public static class MessageCodec
             case ReplicaReadReply m:
                 w.I64(m.RequestId); w.Bool(m.Found); w.Version(m.Version); w.Value(m.Value);
                 break;
+            case MerkleHashesRequest m:
+                w.I64(m.RequestId); w.I32(m.Partition); w.U8((byte)m.Depth); w.Ints(m.Nodes);
+                break;
+            case MerkleHashesReply m:
+                w.I64(m.RequestId); w.Bool(m.Ready); w.I32(m.Hashes.Length);
+                foreach (UInt128 h in m.Hashes) w.U128(h);
+                break;
+            case LeafEntriesRequest m:
+                w.I64(m.RequestId); w.I32(m.Partition); w.U8((byte)m.Depth); w.Ints(m.Leaves);
+                break;
+            case LeafEntriesReply m:
+                w.I64(m.RequestId); w.Bool(m.Ready); w.I32(m.LeavesCovered); w.I32(m.Entries.Length);
+                foreach (var e in m.Entries) { w.Key(e.Key); w.Version(e.Version); }
+                break;
+            case RepairPullRequest m:
+                w.I64(m.RequestId); w.I32(m.Partition); w.I32(m.Keys.Length);
+                foreach (string k in m.Keys) w.Key(k);
+                break;
+            case RepairPullReply m:
+                w.I64(m.RequestId); w.I32(m.KeysCovered); w.I32(m.Items.Length);
+                foreach (var item in m.Items) { w.Key(item.Key); w.Version(item.Version); w.Value(item.Value); }
+                break;
         }
         return w.Position;
     }
@@ -87,6 +115,12 @@ public static class MessageCodec
             MessageKind.ReplicaWriteAck => new ReplicaWriteAck(r.I64("requestId"), r.Bool("ok")),
             MessageKind.ReplicaRead => new ReplicaRead(r.I64("requestId"), r.Key()),
             MessageKind.ReplicaReadReply => DecodeReadReply(ref r),
+            MessageKind.MerkleHashesRequest => new MerkleHashesRequest(r.I64("requestId"), r.NonNegative("partition"), r.Depth(), r.Ints("nodes")),
+            MessageKind.MerkleHashesReply => DecodeHashesReply(ref r),
+            MessageKind.LeafEntriesRequest => new LeafEntriesRequest(r.I64("requestId"), r.NonNegative("partition"), r.Depth(), r.Ints("leaves")),
+            MessageKind.LeafEntriesReply => DecodeEntriesReply(ref r),
+            MessageKind.RepairPullRequest => DecodePullRequest(ref r),
+            MessageKind.RepairPullReply => DecodePullReply(ref r),
             _ => throw new ProtocolException($"unknown message kind {kind}"),
         };
         if (r.Remaining != 0)
@@ -107,6 +141,79 @@ public static class MessageCodec
             throw new ProtocolException("read reply says not found but carries a version or value");
         }
         return new ReplicaReadReply(requestId, found, version, value);
+    }
+
+    /// <summary>Most items (tree nodes, leaves, keys, entries) one repair message may carry.</summary>
+    public const int MaxRepairBatch = 1 << 16;
+
+    private static MerkleHashesReply DecodeHashesReply(ref Reader r)
+    {
+        long id = r.I64("requestId");
+        bool ready = r.Bool("ready");
+        int count = r.Count("hashes", 16);
+        var hashes = new UInt128[count];
+        for (int i = 0; i < count; i++) hashes[i] = r.U128("hash");
+        return new MerkleHashesReply(id, ready, hashes);
+    }
+
+    private static LeafEntriesReply DecodeEntriesReply(ref Reader r)
+    {
+        long id = r.I64("requestId");
+        bool ready = r.Bool("ready");
+        int covered = r.NonNegative("leavesCovered");
+        int count = r.Count("entries", 2 + 12);
+        var entries = new Merkle.LeafEntry[count];
+        for (int i = 0; i < count; i++) entries[i] = new Merkle.LeafEntry(r.Key(), r.Version());
+        return new LeafEntriesReply(id, ready, covered, entries);
+    }
+
+    private static RepairPullRequest DecodePullRequest(ref Reader r)
+    {
+        long id = r.I64("requestId");
+        int partition = r.NonNegative("partition");
+        int count = r.Count("keys", 2);
+        var keys = new string[count];
+        for (int i = 0; i < count; i++) keys[i] = r.Key();
+        return new RepairPullRequest(id, partition, keys);
+    }
+
+    private static RepairPullReply DecodePullReply(ref Reader r)
+    {
+        long id = r.I64("requestId");
+        int covered = r.NonNegative("keysCovered");
+        int count = r.Count("items", 2 + 12 + 4);
+        var items = new RepairItem[count];
+        for (int i = 0; i < count; i++) items[i] = new RepairItem(r.Key(), r.Version(), r.Value());
+        return new RepairPullReply(id, covered, items);
+    }
+
+    private static int CountOf(int count) =>
+        count <= MaxRepairBatch ? count : throw new ArgumentException($"{count} items; a repair message carries at most {MaxRepairBatch}");
+
+    private static int IntArraySize(int[] values) => 4 + 4 * CountOf(values.Length);
+
+    private static int EntriesSize(Merkle.LeafEntry[] entries)
+    {
+        int size = 0;
+        foreach (var e in entries) size += KeySize(e.Key) + VersionSize;
+        CountOf(entries.Length);
+        return size;
+    }
+
+    private static int KeysSize(string[] keys)
+    {
+        int size = 0;
+        foreach (string k in keys) size += KeySize(k);
+        CountOf(keys.Length);
+        return size;
+    }
+
+    private static int ItemsSize(RepairItem[] items)
+    {
+        int size = 0;
+        foreach (var item in items) size += KeySize(item.Key) + VersionSize + ValueSize(item.Value);
+        CountOf(items.Length);
+        return size;
     }
 
     private const int VersionSize = 8 + 4;
@@ -139,6 +246,14 @@ public static class MessageCodec
         public void U8(byte v) => _buffer[Position++] = v;
         public void Bool(bool v) => U8(v ? (byte)1 : (byte)0);
         public void I64(long v) { BinaryPrimitives.WriteInt64BigEndian(_buffer[Position..], v); Position += 8; }
+        public void I32(int v) { BinaryPrimitives.WriteInt32BigEndian(_buffer[Position..], v); Position += 4; }
+        public void U128(UInt128 v) { BinaryPrimitives.WriteUInt128BigEndian(_buffer[Position..], v); Position += 16; }
+
+        public void Ints(int[] values)
+        {
+            I32(values.Length);
+            foreach (int v in values) I32(v);
+        }
 
         public void Key(string key)
         {
@@ -198,6 +313,45 @@ public static class MessageCodec
         }
 
         public long I64(string field) => BinaryPrimitives.ReadInt64BigEndian(Take(8, field));
+
+        public int I32(string field) => BinaryPrimitives.ReadInt32BigEndian(Take(4, field));
+
+        public UInt128 U128(string field) => BinaryPrimitives.ReadUInt128BigEndian(Take(16, field));
+
+        public int NonNegative(string field)
+        {
+            int v = I32(field);
+            if (v < 0) throw new ProtocolException($"{field} is negative ({v})");
+            return v;
+        }
+
+        public int Depth()
+        {
+            byte depth = U8("depth");
+            if (depth > Merkle.MerkleTree.MaxDepth) throw new ProtocolException($"Merkle depth {depth} is over {Merkle.MerkleTree.MaxDepth}");
+            return depth;
+        }
+
+        /// <summary>An item count, checked against the batch limit and the bytes left (each item needs at least minItemBytes).</summary>
+        public int Count(string field, int minItemBytes)
+        {
+            int count = I32(field + " count");
+            if (count < 0 || count > MaxRepairBatch) throw new ProtocolException($"{field} count {count} is outside 0..{MaxRepairBatch}");
+            if ((long)count * minItemBytes > Remaining) throw new ProtocolException($"frame truncated: {count} {field} cannot fit in {Remaining} bytes");
+            return count;
+        }
+
+        public int[] Ints(string field)
+        {
+            int count = Count(field, 4);
+            var values = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                values[i] = I32(field);
+                if (values[i] < 0) throw new ProtocolException($"{field} contains a negative value ({values[i]})");
+            }
+            return values;
+        }
 
         public string Key()
         {

@@ -14,6 +14,12 @@ public enum MessageKind : byte
     ReplicaWriteAck = 2,
     ReplicaRead = 3,
     ReplicaReadReply = 4,
+    MerkleHashesRequest = 5,
+    MerkleHashesReply = 6,
+    LeafEntriesRequest = 7,
+    LeafEntriesReply = 8,
+    RepairPullRequest = 9,
+    RepairPullReply = 10,
 }
 
 /// <summary>

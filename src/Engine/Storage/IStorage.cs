@@ -16,6 +16,22 @@ public interface IStorage
 
     /// <summary>Completes once every write submitted before it is durable.</summary>
     void Sync(long completionToken);
+
+    /// <summary>
+    /// Appends to <paramref name="output"/> up to <paramref name="maxCount"/> visible entries of the
+    /// partition whose keys come after <paramref name="afterKey"/> (null: from the start) in UTF-8
+    /// byte order (<see cref="Utf8Order"/>), in that order; returns how many were added. Used for
+    /// Merkle rebuilds, anti-entropy and tombstone purges, always in bounded slices.
+    /// </summary>
+    int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount) =>
+        throw new NotSupportedException($"{GetType().Name} cannot scan partitions");
+
+    /// <summary>
+    /// Physically removes a tombstone whose grace period is over, if the key still holds exactly
+    /// <paramref name="tombstone"/>. Visible at once; completes like a write.
+    /// </summary>
+    void Purge(int partition, string key, WriteVersion tombstone, long completionToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot purge tombstones");
 }
 
 public interface IStorageListener

@@ -16,6 +16,8 @@ public sealed class InMemoryStorage : IStorage
     private readonly Dictionary<string, StoredValue> _visible = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredValue> _durable = new(StringComparer.Ordinal);
     private readonly Queue<PendingOperation> _pending = new();
+    private readonly Dictionary<int, SortedSet<string>> _keysByPartition = new();
+    private readonly Dictionary<string, int> _partitionOf = new(StringComparer.Ordinal);
 
     public int PendingCount => _pending.Count;
 
@@ -32,14 +34,43 @@ public sealed class InMemoryStorage : IStorage
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
         RequireRoom();
-        _visible[key] = value;
-        _pending.Enqueue(new PendingOperation(completionToken, key, value));
+        SetVisible(partition, key, value);
+        _pending.Enqueue(new PendingOperation(completionToken, key, value, Purge: false));
+    }
+
+    public int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (maxCount < 1) throw new ArgumentOutOfRangeException(nameof(maxCount), maxCount, "must be positive");
+        if (!_keysByPartition.TryGetValue(partition, out SortedSet<string>? keys)) return 0;
+        IEnumerable<string> range = afterKey is null || keys.Count == 0
+            ? keys
+            : Utf8Order.Instance.Compare(afterKey, keys.Max) >= 0 ? [] : keys.GetViewBetween(afterKey, keys.Max!);
+        int added = 0;
+        foreach (string key in range)
+        {
+            if (afterKey is not null && Utf8Order.Instance.Compare(key, afterKey) <= 0) continue;
+            output.Add(new KeyValuePair<string, StoredValue>(key, _visible[key]));
+            if (++added == maxCount) break;
+        }
+        return added;
+    }
+
+    public void Purge(int partition, string key, WriteVersion tombstone, long completionToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        RequireRoom();
+        if (_visible.TryGetValue(key, out StoredValue? held) && held.IsTombstone && held.Version == tombstone)
+        {
+            RemoveVisible(key);
+        }
+        _pending.Enqueue(new PendingOperation(completionToken, key, StoredValue.Tombstone(tombstone), Purge: true));
     }
 
     public void Sync(long completionToken)
     {
         RequireRoom();
-        _pending.Enqueue(new PendingOperation(completionToken, null, null));
+        _pending.Enqueue(new PendingOperation(completionToken, null, null, Purge: false));
     }
 
     /// <summary>
@@ -52,7 +83,18 @@ public sealed class InMemoryStorage : IStorage
         {
             throw new InvalidOperationException("no pending storage operation to complete");
         }
-        if (op.Key is not null && op.Value is not null)
+        if (op.Purge)
+        {
+            if (durable && _durable.TryGetValue(op.Key!, out StoredValue? held) && held.Equals(op.Value))
+            {
+                _durable.Remove(op.Key!);
+            }
+            else if (!durable)
+            {
+                RollBack(op.Key!);
+            }
+        }
+        else if (op.Key is not null && op.Value is not null)
         {
             if (durable)
             {
@@ -71,7 +113,8 @@ public sealed class InMemoryStorage : IStorage
     {
         _pending.Clear();
         _visible.Clear();
-        foreach (var (key, value) in _durable) _visible[key] = value;
+        foreach (var keys in _keysByPartition.Values) keys.Clear();
+        foreach (var (key, value) in _durable) SetVisible(_partitionOf[key], key, value);
     }
 
     /// <summary>The durable entries (what survives a crash), unordered.</summary>
@@ -85,10 +128,36 @@ public sealed class InMemoryStorage : IStorage
         StoredValue? restored = _durable.GetValueOrDefault(key);
         foreach (PendingOperation later in _pending)
         {
-            if (later.Key == key) restored = Lww.Merge(restored, later.Value);
+            if (later.Key == key && !later.Purge) restored = Lww.Merge(restored, later.Value);
         }
-        if (restored is null) _visible.Remove(key);
-        else _visible[key] = restored;
+        if (restored is null) RemoveVisible(key);
+        else SetVisible(_partitionOf[key], key, restored);
+    }
+
+    private void SetVisible(int partition, string key, StoredValue value)
+    {
+        if (_partitionOf.TryGetValue(key, out int known) && known != partition)
+        {
+            throw new ArgumentException($"key {key} was stored in partition {known}, now {partition}");
+        }
+        _partitionOf[key] = partition;
+        if (_visible.TryAdd(key, value))
+        {
+            if (!_keysByPartition.TryGetValue(partition, out SortedSet<string>? keys))
+            {
+                _keysByPartition[partition] = keys = new SortedSet<string>(Utf8Order.Instance);
+            }
+            keys.Add(key);
+        }
+        else
+        {
+            _visible[key] = value;
+        }
+    }
+
+    private void RemoveVisible(string key)
+    {
+        if (_visible.Remove(key)) _keysByPartition[_partitionOf[key]].Remove(key);
     }
 
     private void RequireRoom()
@@ -99,5 +168,5 @@ public sealed class InMemoryStorage : IStorage
         }
     }
 
-    private readonly record struct PendingOperation(long Token, string? Key, StoredValue? Value);
+    private readonly record struct PendingOperation(long Token, string? Key, StoredValue? Value, bool Purge);
 }

@@ -1,0 +1,53 @@
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Engine.Merkle;
+
+/// <summary>One (key, version) entry as exchanged for a differing leaf.</summary>
+public readonly record struct LeafEntry(string Key, WriteVersion Version);
+
+/// <summary>
+/// The pure part of an exchange: given both sides' entries of the same differing leaves, which keys
+/// must travel which way. Each key goes to the side whose version is older or missing.
+/// </summary>
+public static class LeafDiff
+{
+    public static (List<string> Push, List<string> Pull) Compare(IReadOnlyList<LeafEntry> local, IReadOnlyList<LeafEntry> remote)
+    {
+        var remoteByKey = new Dictionary<string, WriteVersion>(remote.Count, StringComparer.Ordinal);
+        foreach (LeafEntry e in remote) remoteByKey[e.Key] = e.Version;
+        var push = new List<string>();
+        var pull = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (LeafEntry e in local)
+        {
+            seen.Add(e.Key);
+            if (!remoteByKey.TryGetValue(e.Key, out WriteVersion theirs) || theirs < e.Version) push.Add(e.Key);
+            else if (theirs > e.Version) pull.Add(e.Key);
+        }
+        foreach (LeafEntry e in remote)
+        {
+            if (!seen.Contains(e.Key)) pull.Add(e.Key);
+        }
+        push.Sort(StringComparer.Ordinal);
+        pull.Sort(StringComparer.Ordinal);
+        return (push, pull);
+    }
+
+    /// <summary>
+    /// Children of <paramref name="nodes"/> whose hashes differ between the two trees (top-down
+    /// descent); leaves come back as they are.
+    /// </summary>
+    public static List<int> DifferingChildren(IReadOnlyList<int> nodes, Func<int, UInt128> local, Func<int, UInt128> remote, int leafCount)
+    {
+        var next = new List<int>();
+        foreach (int node in nodes)
+        {
+            if (node >= leafCount) continue;
+            for (int child = 2 * node; child <= 2 * node + 1; child++)
+            {
+                if (local(child) != remote(child)) next.Add(child);
+            }
+        }
+        return next;
+    }
+}

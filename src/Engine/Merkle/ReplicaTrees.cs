@@ -1,0 +1,73 @@
+using Meteora.Engine.Ring;
+using Meteora.Engine.Storage;
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Engine.Merkle;
+
+/// <summary>
+/// The Merkle trees of every partition this node replicates, kept equal to the visible storage
+/// state. After a start they are rebuilt from storage in bounded slices (never one long pause);
+/// while a partition is rebuilding, writes to keys the scan has already passed update its tree and
+/// later keys are left to the scan, so nothing is counted twice.
+/// </summary>
+internal sealed class ReplicaTrees
+{
+    private readonly SortedDictionary<int, PartitionTree> _trees = new();
+    private readonly List<KeyValuePair<string, StoredValue>> _scratch = [];
+
+    public ReplicaTrees(ReplicaPlacement placement, int node, int depth)
+    {
+        for (int p = 0; p < placement.PartitionCount; p++)
+        {
+            if (placement.IsReplica(p, node)) _trees.Add(p, new PartitionTree(new MerkleTree(depth, placement.PartitionCount)));
+        }
+        Depth = depth;
+    }
+
+    public int Depth { get; }
+
+    public IEnumerable<int> Partitions => _trees.Keys;
+
+    public bool AllReady { get; private set; }
+
+    /// <summary>The partition's tree if it is built.</summary>
+    public MerkleTree? Ready(int partition) =>
+        _trees.TryGetValue(partition, out PartitionTree? t) && t.Ready ? t.Tree : null;
+
+    /// <summary>The partition's tree, built or not (for tests and the simulator's convergence probe).</summary>
+    public MerkleTree? Any(int partition) => _trees.TryGetValue(partition, out PartitionTree? t) ? t.Tree : null;
+
+    /// <summary>Records that the key's visible version changed from <paramref name="before"/> to <paramref name="after"/>.</summary>
+    public void OnVisibleChange(int partition, string key, WriteVersion? before, WriteVersion? after)
+    {
+        if (!_trees.TryGetValue(partition, out PartitionTree? t)) return;
+        if (t.Ready || (t.Cursor is not null && Utf8Order.Instance.Compare(key, t.Cursor) <= 0))
+        {
+            t.Tree.Replace(key, before, after);
+        }
+    }
+
+    /// <summary>Scans up to <paramref name="maxEntries"/> entries into the first unbuilt tree; returns true while work remains.</summary>
+    public bool RebuildSlice(IStorage storage, int maxEntries)
+    {
+        foreach (var (partition, t) in _trees)
+        {
+            if (t.Ready) continue;
+            _scratch.Clear();
+            int scanned = storage.Scan(partition, t.Cursor, _scratch, maxEntries);
+            foreach (var (key, value) in _scratch) t.Tree.Add(key, value.Version);
+            if (scanned > 0) t.Cursor = _scratch[^1].Key;
+            if (scanned < maxEntries) t.Ready = true;
+            return true;
+        }
+        AllReady = true;
+        return false;
+    }
+
+    private sealed class PartitionTree(MerkleTree tree)
+    {
+        public MerkleTree Tree { get; } = tree;
+        public bool Ready { get; set; }
+        public string? Cursor { get; set; }
+    }
+}
