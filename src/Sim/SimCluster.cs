@@ -246,6 +246,15 @@ public sealed class SimCluster
             case SimEventKind.DiskComplete:
                 if (IsCurrent(ev)) Nodes[ev.Node].CompleteDisk();
                 break;
+            case SimEventKind.SendFailed:
+                if (IsCurrent(ev))
+                {
+                    _hash.Add(ev.Frame!);
+                    Message unsent = MessageCodec.Decode(ev.Frame!);
+                    if (Tracing) Trace($"node{ev.Node} could not reach node{ev.From}: {unsent.Kind} not sent");
+                    Nodes[ev.Node].Engine.OnSendFailed(ev.From, unsent);
+                }
+                break;
             case SimEventKind.FaultStart:
                 Nemesis.OnFaultStart((int)ev.Id);
                 break;

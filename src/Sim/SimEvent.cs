@@ -8,6 +8,7 @@ internal enum SimEventKind : byte
     DiskComplete = 4,
     FaultStart = 5,
     FaultEnd = 6,
+    SendFailed = 7,
 }
 
 /// <summary>One scheduled happening. Ordered in the queue by (virtual time, sequence number).</summary>

@@ -11,6 +11,18 @@ internal sealed class SimNetwork(SimCluster cluster, SimRandom random)
 
     public void Send(int from, int to, byte[] frame)
     {
+        if (!cluster.Nodes[to].Up)
+        {
+            // A crashed peer refuses the connection: the sender learns it one latency later. (A
+            // partition, by contrast, loses packets silently and only timeouts notice.)
+            Dropped++;
+            long refusedAfter = cluster.Options.NetworkLatencyMinMicros + (long)random.Exponential(cluster.Options.NetworkLatencyMeanExtraMicros);
+            cluster.Enqueue(cluster.NowMicros + refusedAfter, new SimEvent
+            {
+                Kind = SimEventKind.SendFailed, Node = from, From = to, Frame = frame, Incarnation = cluster.Nodes[from].Incarnation,
+            });
+            return;
+        }
         if (!cluster.Nemesis.LinkOpen(from, to))
         {
             Dropped++;

@@ -176,4 +176,46 @@ public sealed class CoordinatorTests
         Assert.True(cluster.Hosts[replica].Storage.TryGet(partition, key, out StoredValue held));
         Assert.Equal(B("newer"), held.Value);
     }
+
+    [Fact]
+    public void An_unreachable_replica_fails_a_write_at_once_when_W_can_no_longer_be_met()
+    {
+        var cluster = new ManualCluster(3);
+        var (replicas, key) = cluster.KeyWithReplicas(r => r[0] == 0);
+        cluster[0].OnClientRequest(ClientRequest.Set(1, key, B("v"), 3));
+        var unsent = cluster.InFlight.First(m => m.To == replicas[1]);
+        cluster.InFlight.Remove(unsent);
+        cluster[0].OnSendFailed(unsent.To, unsent.Message);
+        ClientResult result = Assert.Single(cluster.Hosts[0].Results);
+        Assert.Equal(ClientStatus.Unavailable, result.Status);
+        Assert.Contains("unreachable", result.Error);
+        Assert.Equal(3, result.Required);
+    }
+
+    [Fact]
+    public void A_read_with_one_unreachable_replica_still_succeeds_at_R2_and_never_repairs_the_unreachable_one()
+    {
+        var cluster = new ManualCluster(3);
+        var (replicas, key) = cluster.KeyWithReplicas(r => r[0] == 0);
+        cluster[0].OnClientRequest(ClientRequest.Set(1, key, B("v"), 3));
+        cluster.Settle();
+        cluster[0].OnClientRequest(ClientRequest.Get(2, key, 2));
+        var unsent = cluster.InFlight.First(m => m.To == replicas[2]);
+        cluster.InFlight.Remove(unsent);
+        cluster[0].OnSendFailed(unsent.To, unsent.Message);
+        cluster.Settle();
+        Assert.Equal(2, cluster.Hosts[0].Results.Count);
+        ClientResult read = cluster.Hosts[0].Results.Last();
+        Assert.Equal(ClientStatus.Ok, read.Status);
+        Assert.Equal(2, read.Acks);
+        Assert.DoesNotContain(cluster.InFlight, m => m.To == replicas[2]);
+        Assert.Equal(0, cluster[0].PendingRequestCount);
+
+        cluster[0].OnClientRequest(ClientRequest.Get(3, key, 3));
+        var unreachable = cluster.InFlight.First(m => m.To == replicas[2]);
+        cluster.InFlight.Remove(unreachable);
+        cluster[0].OnSendFailed(unreachable.To, unreachable.Message);
+        ClientResult failed = cluster.Hosts[0].Results.Last();
+        Assert.Equal(ClientStatus.Unavailable, failed.Status);
+    }
 }

@@ -171,7 +171,7 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
         }
         if (!pending.Responded)
         {
-            int acks = pending is PendingWrite w ? w.Acks : pending.AnsweredCount;
+            int acks = pending is PendingWrite w ? w.Acks : ((PendingRead)pending).ReplyCount;
             RespondUnavailable(pending, acks, "timed out");
         }
         if (pending is PendingRead read) ReadRepair(read);
@@ -191,9 +191,9 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
                 write.Responded = true;
                 Respond(write.Client, ClientStatus.Ok, write.Written.Value, write.Written.Version, write.Acks, write.Required, null);
             }
-            else if (write.Failures > write.Replicas.Length - write.Required)
+            else if (write.CannotSucceed)
             {
-                RespondUnavailable(write, write.Acks, $"{write.Failures} of {write.Replicas.Length} replicas failed to persist the write");
+                RespondUnavailable(write, write.Acks, $"{write.Failures} of {write.Replicas.Length} replicas failed or were unreachable");
             }
         }
         if (write.AllAnswered) _pending.Remove(requestId);
@@ -207,19 +207,59 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
         if (value is not null) _versions.Observe(value.Version);
 
         int required = Planted(PlantedBug.ReadIgnoresR) ? 1 : read.Required;
-        if (!read.Responded && read.AnsweredCount >= required)
+        if (!read.Responded && read.ReplyCount >= required)
         {
             read.Responded = true;
             StoredValue? newest = Newest(read);
             if (newest is null)
             {
-                Respond(read.Client, ClientStatus.NotFound, null, WriteVersion.Zero, read.AnsweredCount, read.Required, null);
+                Respond(read.Client, ClientStatus.NotFound, null, WriteVersion.Zero, read.ReplyCount, read.Required, null);
             }
             else
             {
                 Respond(read.Client, newest.IsTombstone ? ClientStatus.NotFound : ClientStatus.Ok,
-                    newest.Value, newest.Version, read.AnsweredCount, read.Required, null);
+                    newest.Value, newest.Version, read.ReplyCount, read.Required, null);
             }
+        }
+        if (read.AllAnswered)
+        {
+            _pending.Remove(requestId);
+            ReadRepair(read);
+        }
+    }
+
+    /// <summary>
+    /// The transport knows <paramref name="message"/> never reached <paramref name="toNode"/> (connection
+    /// refused, send queue full). A replica that cannot be reached counts as failed at once, so a request
+    /// that can no longer reach its R or W fails now instead of at its timeout. Must be called on the
+    /// event loop, after the Send that failed has returned.
+    /// </summary>
+    public void OnSendFailed(int toNode, Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        switch (message)
+        {
+            case ReplicaWrite { RequestId: not 0 } write when _pending.ContainsKey(write.RequestId):
+                OnWriteAck(toNode, write.RequestId, ok: false);
+                break;
+            case ReplicaRead read:
+                OnReadFailed(toNode, read.RequestId);
+                break;
+            default:
+                // Acks, replies and repair traffic: the other side's timeout or the next repair round covers them.
+                break;
+        }
+    }
+
+    private void OnReadFailed(int replica, long requestId)
+    {
+        if (!_pending.TryGetValue(requestId, out PendingRequest? pending) || pending is not PendingRead read) return;
+        if (!read.TryMarkAnswered(replica, out _)) return;
+        read.Failures++;
+        read.Unreachable[Array.IndexOf(read.Replicas, replica)] = true;
+        if (!read.Responded && read.CannotSucceed)
+        {
+            RespondUnavailable(read, read.ReplyCount, $"{read.Failures} of {read.Replicas.Length} replicas were unreachable");
         }
         if (read.AllAnswered)
         {
@@ -236,7 +276,7 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
         ReplicaWrite? repair = null;
         for (int i = 0; i < read.Replicas.Length; i++)
         {
-            if (!read.Answered[i]) continue;
+            if (!read.Answered[i] || read.Unreachable[i]) continue;
             StoredValue? held = read.Replies[i];
             if (held is not null && !Newer(newest, held)) continue;
             repair ??= new ReplicaWrite(0, read.Client.Key, newest.Version, newest.Value);

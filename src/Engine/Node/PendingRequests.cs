@@ -14,7 +14,14 @@ internal abstract class PendingRequest(long requestId, ClientRequest client, int
     public int Required { get; } = required;
     public bool[] Answered { get; } = new bool[replicas.Length];
     public int AnsweredCount { get; set; }
+
+    /// <summary>Replicas known to have failed: a nack, or a send the transport could not make.</summary>
+    public int Failures { get; set; }
+
     public bool Responded { get; set; }
+
+    /// <summary>True once too many replicas failed for the request to ever reach its R or W.</summary>
+    public bool CannotSucceed => Failures > Replicas.Length - Required;
 
     public bool AllAnswered => AnsweredCount == Replicas.Length;
 
@@ -34,12 +41,17 @@ internal sealed class PendingWrite(long requestId, ClientRequest client, int[] r
 {
     public StoredValue Written { get; } = written;
     public int Acks { get; set; }
-    public int Failures { get; set; }
 }
 
 internal sealed class PendingRead(long requestId, ClientRequest client, int[] replicas, int required)
     : PendingRequest(requestId, client, replicas, required)
 {
-    /// <summary>What each replica answered (null: no entry, or not answered yet).</summary>
+    /// <summary>What each replica answered (null: no entry, not answered yet, or failed).</summary>
     public StoredValue?[] Replies { get; } = new StoredValue?[replicas.Length];
+
+    /// <summary>Replicas that could not be reached (not replies: never read-repaired).</summary>
+    public bool[] Unreachable { get; } = new bool[replicas.Length];
+
+    /// <summary>Replicas that actually replied (answered minus failed).</summary>
+    public int ReplyCount => AnsweredCount - Failures;
 }
