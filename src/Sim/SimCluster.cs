@@ -233,10 +233,10 @@ public sealed class SimCluster
                     SimNode target = Nodes[ev.Node];
                     if (!target.Up)
                     {
-                        if (Tracing) Trace($"node{ev.Node} is down; lost {message} from node{ev.From}");
+                        if (Tracing) Trace($"node{ev.Node} is down; lost {TraceFormat.Describe(message)} from node{ev.From}");
                         break;
                     }
-                    if (Tracing) Trace($"node{ev.Node} <- node{ev.From} {message}");
+                    if (Tracing) Trace($"node{ev.Node} <- node{ev.From} {TraceFormat.Describe(message)}");
                     target.Engine.OnMessage(ev.From, message);
                     break;
                 }
