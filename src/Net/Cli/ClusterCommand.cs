@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Meteora.Net.Cluster;
+using Meteora.Net.Hosting;
+using Microsoft.Extensions.Configuration;
 
 namespace Meteora.Net.Cli;
 
@@ -18,13 +20,20 @@ public static class ClusterCommand
         var r = new Option<int?>("--r") { Description = "Default read consistency R (default majority of N)" };
         var w = new Option<int?>("--w") { Description = "Default write consistency W (default majority of N)" };
 
+        var repair = new RepairSettings();
+
         var command = new Command("cluster", "Run a local development cluster (one child process per node)");
         foreach (Option option in new Option[] { nodes, data, host, httpPort, peerPort, partitions, n, r, w })
         {
             command.Options.Add(option);
         }
+        foreach (Option option in repair.Options) command.Options.Add(option);
         command.SetAction(parse =>
         {
+            // Validated here once, so a bad value is one line and exit 2 rather than K failing children.
+            var repairFlags = new Dictionary<string, string?>();
+            repair.PutFlags(parse, repairFlags);
+            RepairSettings.From(new ConfigurationBuilder().AddInMemoryCollection(repairFlags).Build().GetSection(NodeConfig.Section));
             var options = new ClusterOptions
             {
                 Nodes = parse.GetValue(nodes),
@@ -36,6 +45,7 @@ public static class ClusterCommand
                 ReplicationFactor = parse.GetValue(n),
                 ReadConsistency = parse.GetValue(r),
                 WriteConsistency = parse.GetValue(w),
+                NodeArgs = repair.ForwardedArgs(parse),
             };
             return new ClusterSupervisor(options, Console.Out).Run();
         });

@@ -28,11 +28,14 @@ public static class NodeCommand
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error" };
         var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when standard input closes (used by `meteora cluster`)", Hidden = true };
 
+        var repair = new RepairSettings();
+
         var command = new Command("node", "Run one Meteora node");
         foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, exitWithParent })
         {
             command.Options.Add(option);
         }
+        foreach (Option option in repair.Options) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var flags = new Dictionary<string, string?>();
@@ -47,6 +50,7 @@ public static class NodeCommand
             Put(flags, "ReadConsistency", parse.GetValue(r));
             Put(flags, "WriteConsistency", parse.GetValue(w));
             Put(flags, "RequestTimeoutMs", parse.GetValue(timeoutMs));
+            repair.PutFlags(parse, flags);
             if (parse.GetValue(exitWithParent)) flags[$"{NodeConfig.Section}:ExitWithParent"] = "true";
             if (parse.GetValue(logLevel) is { } level) flags["Logging:LogLevel:Default"] = level;
 

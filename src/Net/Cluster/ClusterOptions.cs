@@ -18,6 +18,9 @@ public sealed record ClusterOptions
     public int? WriteConsistency { get; init; }
     public int StartTimeoutMs { get; init; } = 30_000;
 
+    /// <summary>Extra flags every child <c>meteora node</c> gets (the repair settings), already validated.</summary>
+    public IReadOnlyList<string> NodeArgs { get; init; } = [];
+
     public int EffectiveReplicationFactor => ReplicationFactor ?? Math.Min(3, Nodes);
 
     public int HttpPort(int node) => HttpPortBase + node;

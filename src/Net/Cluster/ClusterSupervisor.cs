@@ -88,6 +88,7 @@ public sealed class ClusterSupervisor
         foreach (string arg in args) info.ArgumentList.Add(arg);
         if (_options.ReadConsistency is { } r) { info.ArgumentList.Add("--r"); info.ArgumentList.Add(Num(r)); }
         if (_options.WriteConsistency is { } w) { info.ArgumentList.Add("--w"); info.ArgumentList.Add(Num(w)); }
+        foreach (string arg in _options.NodeArgs) info.ArgumentList.Add(arg);
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start node {node}");
         string prefix = $"[node {node}] ";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Meteora.Engine;
 using Meteora.Engine.Node;
+using Meteora.Engine.Repair;
 using Meteora.Net.Cli;
 using Meteora.Net.Transport;
 using Microsoft.Extensions.Configuration;
@@ -33,6 +34,9 @@ public sealed record NodeConfig
     public int? WriteConsistency { get; init; }
     public long RequestTimeoutMs { get; init; } = 1000;
 
+    /// <summary>Merkle trees, anti-entropy and tombstone purges ("Meteora:Repair" section, see <see cref="RepairSettings"/>).</summary>
+    public RepairOptions Repair { get; init; } = new();
+
     /// <summary>Exit when standard input closes: set by <c>meteora cluster</c> so children die with their parent.</summary>
     public bool ExitWithParent { get; init; }
 
@@ -51,6 +55,7 @@ public sealed record NodeConfig
         DefaultReadConsistency = ReadConsistency,
         DefaultWriteConsistency = WriteConsistency,
         RequestTimeoutMs = RequestTimeoutMs,
+        Repair = Repair,
     };
 
     /// <summary>Reads and validates the section; problems throw <see cref="CliUsageException"/> naming the setting.</summary>
@@ -80,6 +85,7 @@ public sealed record NodeConfig
             ReadConsistency = Int(s, "ReadConsistency", null),
             WriteConsistency = Int(s, "WriteConsistency", null),
             RequestTimeoutMs = Int(s, "RequestTimeoutMs", 1000)!.Value,
+            Repair = RepairSettings.From(s),
             ExitWithParent = s["ExitWithParent"] is { } exit && bool.TryParse(exit, out bool e2) && e2,
         };
         config.Validate();
@@ -97,13 +103,14 @@ public sealed record NodeConfig
         int replicas = Math.Min(ReplicationFactor, RingNodes().Length);
         if (ReadConsistency is { } r && (r < 1 || r > replicas)) throw new CliUsageException($"default readConsistency must be in 1..{replicas}, got {r}");
         if (WriteConsistency is { } w && (w < 1 || w > replicas)) throw new CliUsageException($"default writeConsistency must be in 1..{replicas}, got {w}");
+        RepairSettings.Validate(Repair);
         try
         {
             ToNodeOptions().Validate();
         }
         catch (ArgumentOutOfRangeException e)
         {
-            throw new CliUsageException(e.Message.Split(Environment.NewLine)[0]);
+            throw new CliUsageException(RepairSettings.EngineMessage(e));
         }
     }
 

@@ -66,7 +66,7 @@ public sealed class NodeRuntime : IAsyncDisposable
             storage.Dispose();
             throw;
         }
-        var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers);
+        var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers, failures: loop);
         var gateway = new ClientGateway();
         var node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway);
         gateway.Attach(loop);

@@ -27,6 +27,41 @@ public sealed record PeerHealth(int Id, string Address, string State, bool Up, l
 
 public sealed record HealthResponse(int Node, string Status, long UptimeMs, int[] Up, int[] Down, PeerHealth[] Peers);
 
+/// <summary>202 from <c>POST /meteora/repair</c>.</summary>
+public sealed record RepairStartedResponse(string RepairId);
+
+/// <summary>409 from <c>POST /meteora/repair</c> while a job runs: the error names the running job.</summary>
+public sealed record RepairConflictResponse(string Error, string RepairId);
+
+/// <summary><c>GET /meteora/repair/{id}</c>: startedAt/finishedAt are ISO-8601 UTC (finishedAt null while running).</summary>
+public sealed record RepairStatusResponse(
+    string RepairId,
+    string State,
+    int PartitionsTotal,
+    int PartitionsDone,
+    long KeysRepaired,
+    long BytesSent,
+    string StartedAt,
+    string? FinishedAt,
+    int SessionsFailed,
+    bool Background)
+{
+    public static RepairStatusResponse From(Meteora.Engine.Repair.RepairStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return new RepairStatusResponse(status.RepairId, status.State, status.PartitionsTotal, status.PartitionsDone, status.KeysRepaired,
+            status.BytesSent, IsoUtc(status.StartedAtMicros), status.FinishedAtMicros is { } f ? IsoUtc(f) : null, status.SessionsFailed, status.Background);
+    }
+
+    /// <summary>Microseconds since the Unix epoch as "2025-01-31T12:34:56.123456Z".</summary>
+    public static string IsoUtc(long unixMicros) =>
+        DateTime.UnixEpoch.AddTicks(unixMicros * (TimeSpan.TicksPerMillisecond / 1000))
+            .ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>Anti-entropy settings and the running job (null when none runs, or when the loop did not answer in time).</summary>
+public sealed record RepairMetrics(int MerkleDepth, long AntiEntropyIntervalMs, long TombstoneGraceMs, long? TombstonesPurged, RepairStatusResponse? Running);
+
 public sealed record MetricsResponse(
     int Node,
     long LoopEvents,
@@ -36,7 +71,9 @@ public sealed record MetricsResponse(
     long PeerConnectionsAccepted,
     long PeerConnectionsRejected,
     long PeerFramesSent,
-    long PeerFramesDropped);
+    long PeerFramesDropped,
+    long PeerSendFailuresReported,
+    RepairMetrics Repair);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(GetResponse))]
@@ -47,6 +84,9 @@ public sealed record MetricsResponse(
 [JsonSerializable(typeof(RingResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(MetricsResponse))]
+[JsonSerializable(typeof(RepairStartedResponse))]
+[JsonSerializable(typeof(RepairConflictResponse))]
+[JsonSerializable(typeof(RepairStatusResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>

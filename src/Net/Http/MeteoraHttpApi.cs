@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using Meteora.Engine.Node;
+using Meteora.Engine.Repair;
 using Meteora.Engine.Ring;
 using Meteora.Net.Hosting;
 using Meteora.Net.Transport;
@@ -37,7 +38,17 @@ public static class MeteoraHttpApi
         ("/meteora/health", "GET"),
         ("/meteora/metrics", "GET"),
         ("/meteora/repair", "POST"),
+        ("/meteora/repair/", "GET"),
     ];
+
+    /// <summary>Repair ids are short ("r" + 16 hex digits); longer ones cannot exist and are not echoed in full.</summary>
+    public const int MaxRepairIdLength = 64;
+
+    /// <summary>How long a repair or metrics call waits for the event loop before answering 503.</summary>
+    public const int LoopCallTimeoutMs = 5_000;
+
+    /// <summary>How long metrics wait for the loop's repair figures before answering without them.</summary>
+    public const int MetricsLoopWaitMs = 1_000;
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -47,8 +58,8 @@ public static class MeteoraHttpApi
         app.MapGet("/meteora/ring", (RequestDelegate)RingAsync);
         app.MapGet("/meteora/health", (RequestDelegate)HealthAsync);
         app.MapGet("/meteora/metrics", (RequestDelegate)MetricsAsync);
-        app.MapPost("/meteora/repair", (RequestDelegate)(context =>
-            JsonReplies.Error(context, StatusCodes.Status501NotImplemented, "anti-entropy repair is not implemented yet")));
+        app.MapPost("/meteora/repair", (RequestDelegate)StartRepairAsync);
+        app.MapGet("/meteora/repair/{id}", (RequestDelegate)RepairStatusAsync);
         app.MapFallback((RequestDelegate)FallbackAsync);
     }
 
@@ -223,6 +234,60 @@ public static class MeteoraHttpApi
         return true;
     }
 
+    /// <summary><c>POST /meteora/repair</c>: 202 with the new job's id, or 409 naming the job already running.</summary>
+    private static async Task StartRepairAsync(HttpContext context)
+    {
+        (bool answered, (bool Started, string RepairId) result) = await CallLoopAsync(context, node => node.StartRepair());
+        if (!answered) return;
+        if (result.Started)
+        {
+            context.Response.Headers.Location = $"/meteora/repair/{result.RepairId}";
+            await JsonReplies.Write(context, StatusCodes.Status202Accepted, new RepairStartedResponse(result.RepairId), ApiJsonContext.Api.RepairStartedResponse);
+            return;
+        }
+        await JsonReplies.Write(context, StatusCodes.Status409Conflict,
+            new RepairConflictResponse($"a repair is already running: {result.RepairId}", result.RepairId), ApiJsonContext.Api.RepairConflictResponse);
+    }
+
+    /// <summary><c>GET /meteora/repair/{id}</c>: the job's progress, or 404 for an id this node does not know (it keeps the last 32).</summary>
+    private static async Task RepairStatusAsync(HttpContext context)
+    {
+        string id = context.Request.RouteValues["id"] as string ?? "";
+        if (id.Length > MaxRepairIdLength)
+        {
+            await JsonReplies.Error(context, StatusCodes.Status404NotFound, $"repair '{id[..MaxRepairIdLength]}...' not found");
+            return;
+        }
+        (bool answered, RepairStatus? status) = await CallLoopAsync(context, node => node.RepairStatus(id));
+        if (!answered) return;
+        if (status is null)
+        {
+            await JsonReplies.Error(context, StatusCodes.Status404NotFound, $"repair '{id}' not found (this node remembers its last {RepairOptions.MaxRememberedJobs} jobs)");
+            return;
+        }
+        await JsonReplies.Write(context, StatusCodes.Status200OK, RepairStatusResponse.From(status), ApiJsonContext.Api.RepairStatusResponse);
+    }
+
+    /// <summary>Runs <paramref name="call"/> on the event loop; on timeout or shutdown writes a 503 and returns (false, default).</summary>
+    private static async Task<(bool Answered, T? Value)> CallLoopAsync<T>(HttpContext context, Func<MeteoraNode, T> call)
+    {
+        NodeRuntime runtime = Runtime(context);
+        try
+        {
+            T value = await runtime.Loop.CallAsync(call, context.RequestAborted).WaitAsync(TimeSpan.FromMilliseconds(LoopCallTimeoutMs), context.RequestAborted);
+            return (true, value);
+        }
+        catch (TimeoutException)
+        {
+            await JsonReplies.Error(context, StatusCodes.Status503ServiceUnavailable, $"node did not answer within {LoopCallTimeoutMs} ms");
+        }
+        catch (ObjectDisposedException)
+        {
+            await JsonReplies.Error(context, StatusCodes.Status503ServiceUnavailable, "node is shutting down");
+        }
+        return (false, default);
+    }
+
     private static Task RingAsync(HttpContext context)
     {
         ReplicaPlacement placement = Runtime(context).Placement;
@@ -265,9 +330,20 @@ public static class MeteoraHttpApi
             ApiJsonContext.Api.HealthResponse);
     }
 
-    private static Task MetricsAsync(HttpContext context)
+    private static async Task MetricsAsync(HttpContext context)
     {
         NodeRuntime runtime = Runtime(context);
+        RepairOptions repairOptions = runtime.Config.Repair;
+        (RepairStatus? Running, long Purged)? repair = null;
+        try
+        {
+            // A stuck loop must not hang metrics: wait briefly, then report what needs no loop.
+            repair = await runtime.Loop.CallAsync(node => (node.RunningRepair, node.TombstonesPurged), context.RequestAborted)
+                .WaitAsync(TimeSpan.FromMilliseconds(MetricsLoopWaitMs), context.RequestAborted);
+        }
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
+        {
+        }
         PeerInboundStats inbound = context.RequestServices.GetRequiredService<PeerInboundContext>().Stats;
         long sent = 0, dropped = 0;
         foreach (PeerLink link in runtime.Transport.Links)
@@ -275,9 +351,12 @@ public static class MeteoraHttpApi
             sent += link.SentFrames;
             dropped += link.DroppedFrames;
         }
-        return JsonReplies.Write(context, StatusCodes.Status200OK,
+        var repairMetrics = new RepairMetrics(repairOptions.MerkleDepth, repairOptions.AntiEntropyIntervalMs, repairOptions.TombstoneGraceMs,
+            repair?.Purged, repair?.Running is { } running ? RepairStatusResponse.From(running) : null);
+        await JsonReplies.Write(context, StatusCodes.Status200OK,
             new MetricsResponse(runtime.Config.NodeId, runtime.Loop.EventsRun, runtime.Storage.CompletedCount, runtime.Storage.SyncCount,
-                inbound.FramesReceived, inbound.ConnectionsAccepted, inbound.ConnectionsRejected, sent, dropped),
+                inbound.FramesReceived, inbound.ConnectionsAccepted, inbound.ConnectionsRejected, sent, dropped,
+                runtime.Transport.SendFailuresReported, repairMetrics),
             ApiJsonContext.Api.MetricsResponse);
     }
 

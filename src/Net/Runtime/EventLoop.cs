@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Meteora.Engine.Node;
+using Meteora.Engine.Protocol;
 using Meteora.Engine.Runtime;
 using Meteora.Net.Storage;
+using Meteora.Net.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Meteora.Net.Runtime;
@@ -13,7 +15,7 @@ namespace Meteora.Net.Runtime;
 /// Producers (HTTP handlers, peer connections, the storage I/O thread) wait when the channel is full,
 /// which pushes back on clients and on peers' TCP streams instead of growing memory without bound.
 /// </summary>
-public sealed class EventLoop : IScheduler, IStorageCompletionSink, IDisposable
+public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailureSink, IDisposable
 {
     /// <summary>Events queued before producers must wait.</summary>
     public const int MaxQueuedEvents = 65_536;
@@ -29,6 +31,9 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, IDisposable
         AllowSynchronousContinuations = false,
     });
     private readonly PriorityQueue<long, long> _timersByDueMs = new();
+
+    /// <summary>Events raised on the loop thread itself (a failed send): run right after the current event returns, never re-entrantly.</summary>
+    private readonly Queue<LoopEvent> _deferred = new();
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private MeteoraNode? _node;
@@ -73,6 +78,15 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="call"/> on the loop (the only thread that may touch the node) and returns its result.</summary>
+    public async Task<T> CallAsync<T>(Func<MeteoraNode, T> call, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var loopCall = new LoopCallEvent<T>(call);
+        await PostAsync(loopCall, cancellationToken).ConfigureAwait(false);
+        return await loopCall.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Blocking post for threads that are not async (the storage I/O thread).</summary>
     public void Post(LoopEvent loopEvent)
     {
@@ -81,6 +95,23 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, IDisposable
     }
 
     public void OnStorageCompleted(long completionToken, bool durable) => Post(new StorageCompletedEvent(completionToken, durable));
+
+    /// <summary>
+    /// The transport could not send <paramref name="message"/>. On the loop thread (inside the engine's
+    /// own Send) the report is deferred until the current event returns; from another thread it is
+    /// posted without blocking the caller.
+    /// </summary>
+    public void OnSendFailed(int toNode, Message message)
+    {
+        var failed = new SendFailedEvent(toNode, message);
+        if (IsOnLoopThread)
+        {
+            _deferred.Enqueue(failed);
+            return;
+        }
+        if (_events.Writer.TryWrite(failed)) return;
+        _ = Task.Run(async () => await PostAsync(failed).ConfigureAwait(false));
+    }
 
     /// <summary>Engine timers: kept on the loop itself, so they need no lock and fire in due order.</summary>
     public void StartTimer(long timerId, long delayMs)
@@ -103,6 +134,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, IDisposable
             while (ran < MaxEventsPerTurn && reader.TryRead(out LoopEvent? loopEvent))
             {
                 Execute(node, loopEvent);
+                RunDeferred(node);
                 ran++;
             }
             Interlocked.Add(ref _eventsRun, ran);
@@ -139,7 +171,13 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, IDisposable
             {
                 _logger.LogError(e, "engine failed handling timer {TimerId}", timerId);
             }
+            RunDeferred(node);
         }
+    }
+
+    private void RunDeferred(MeteoraNode node)
+    {
+        while (_deferred.TryDequeue(out LoopEvent? deferred)) Execute(node, deferred);
     }
 
     private void Execute(MeteoraNode node, LoopEvent loopEvent)
@@ -161,6 +199,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, IDisposable
     {
         _events.Writer.TryComplete();
         if (_thread.IsAlive) _thread.Join();
+        _deferred.Clear();
         while (_events.Reader.TryRead(out LoopEvent? leftover))
         {
             leftover.Abandon(new ObjectDisposedException("the node is shutting down"));

@@ -19,7 +19,24 @@ public sealed class PeerMessageEvent(int fromNode, Message message) : LoopEvent
     public override void Run(MeteoraNode node) => node.OnMessage(fromNode, message);
 }
 
+public sealed class SendFailedEvent(int toNode, Message message) : LoopEvent
+{
+    public override void Run(MeteoraNode node) => node.OnSendFailed(toNode, message);
+}
+
 public sealed class StorageCompletedEvent(long completionToken, bool durable) : LoopEvent
 {
     public override void Run(MeteoraNode node) => node.OnStorageCompleted(completionToken, durable);
+}
+
+/// <summary>Runs a function of the node on the loop and hands its result back to an async caller.</summary>
+public sealed class LoopCallEvent<T>(Func<MeteoraNode, T> call) : LoopEvent
+{
+    private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<T> Result => _result.Task;
+
+    public override void Run(MeteoraNode node) => _result.TrySetResult(call(node));
+
+    public override void Abandon(Exception reason) => _result.TrySetException(reason);
 }

@@ -21,8 +21,9 @@ public enum PeerLinkState
 /// <summary>
 /// The outbound connection to one peer: a bounded queue of encoded frames and a pump that writes them
 /// to a socket, reconnecting with exponential backoff. <see cref="TrySend"/> never blocks: when the peer
-/// is down or the queue is full the message is dropped and the peer counts as unreachable for it, which
-/// the coordinator already handles through its quorum timeout.
+/// is down or the queue is full the message is dropped and the caller learns it (false). Frames still
+/// queued when a connection fails were never written: they are dropped and reported through the
+/// <c>dropped</c> callback (from the link's own task), so the engine can count the peer as failed for them.
 /// </summary>
 public sealed class PeerLink : IAsyncDisposable
 {
@@ -36,6 +37,7 @@ public sealed class PeerLink : IAsyncDisposable
     private readonly PeerEndpoint _endpoint;
     private readonly byte[] _handshakeFrame;
     private readonly ILogger _logger;
+    private readonly Action<int, Message>? _dropped;
     private readonly Channel<OutboundFrame> _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions
     {
         SingleReader = true,
@@ -52,11 +54,12 @@ public sealed class PeerLink : IAsyncDisposable
     private long _connects;
     private long _stateChangedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    public PeerLink(PeerEndpoint endpoint, Handshake handshake, ILogger logger)
+    public PeerLink(PeerEndpoint endpoint, Handshake handshake, ILogger logger, Action<int, Message>? dropped = null)
     {
         _endpoint = endpoint ?? throw new ArgumentNullException(nameof(endpoint));
         _handshakeFrame = PeerFrames.EncodeHandshake(handshake);
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _dropped = dropped;
     }
 
     public PeerEndpoint Endpoint => _endpoint;
@@ -90,9 +93,10 @@ public sealed class PeerLink : IAsyncDisposable
         MessageCodec.Encode(message, buffer.AsSpan(PeerFrames.LengthPrefixBytes, payloadBytes));
         Interlocked.Increment(ref _queuedFrames);
         Interlocked.Add(ref _queuedBytes, frameBytes);
-        if (!_queue.Writer.TryWrite(new OutboundFrame(buffer, frameBytes)))
+        var frame = new OutboundFrame(buffer, frameBytes, message);
+        if (!_queue.Writer.TryWrite(frame))
         {
-            Release(new OutboundFrame(buffer, frameBytes));
+            Release(frame);
             Interlocked.Increment(ref _droppedFrames);
             return false;
         }
@@ -236,6 +240,7 @@ public sealed class PeerLink : IAsyncDisposable
         {
             Release(frame);
             Interlocked.Increment(ref _droppedFrames);
+            _dropped?.Invoke(_endpoint.NodeId, frame.Message);
         }
     }
 
@@ -260,5 +265,6 @@ public sealed class PeerLink : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private readonly record struct OutboundFrame(byte[] Buffer, int Length);
+    /// <summary>An encoded frame and the message it carries (kept to report it if it is dropped unsent).</summary>
+    private readonly record struct OutboundFrame(byte[] Buffer, int Length, Message Message);
 }

@@ -16,7 +16,8 @@ public sealed partial class ClusterCliTests
         using var dir = new TempDir("meteora-devcluster");
         int httpBase = FreePorts.TakeConsecutive(2);
         int peerBase = FreePorts.TakeConsecutive(2);
-        string[] args = ["cluster", "--nodes", "2", "--http-port", $"{httpBase}", "--peer-port", $"{peerBase}", "--data", Path.Combine(dir.Path, "data")];
+        string[] args = ["cluster", "--nodes", "2", "--http-port", $"{httpBase}", "--peer-port", $"{peerBase}", "--data", Path.Combine(dir.Path, "data"),
+            "--ae-interval-ms", "0", "--merkle-depth", "8", "--tombstone-grace-ms", "3600000"];
 
         using (var cluster = await ClusterProcess.StartAsync(args))
         {
@@ -31,6 +32,16 @@ public sealed partial class ClusterCliTests
             var (getStatus, got) = await Api.GetAsync(node1, "kept", r: 2);
             Assert.Equal(200, getStatus);
             Assert.Equal("across restarts", got.GetProperty("value").GetString());
+
+            // Repair settings reach every child.
+            foreach (HttpClient node in new[] { node0, node1 })
+            {
+                using JsonDocument metrics = JsonDocument.Parse(await node.GetStringAsync("/meteora/metrics"));
+                JsonElement repair = metrics.RootElement.GetProperty("repair");
+                Assert.Equal(0, repair.GetProperty("antiEntropyIntervalMs").GetInt64());
+                Assert.Equal(8, repair.GetProperty("merkleDepth").GetInt32());
+                Assert.Equal(3_600_000, repair.GetProperty("tombstoneGraceMs").GetInt64());
+            }
 
             Signals.Term(cluster.Process.Id);
             Assert.True(cluster.Process.WaitForExit(20_000), "cluster did not stop on SIGTERM:\n" + cluster.Output);

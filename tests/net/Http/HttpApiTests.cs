@@ -208,7 +208,9 @@ public sealed class HttpApiTests(ThreeNodeClusterFixture fixture) : IClassFixtur
     [InlineData("GET", "/meteora", HttpStatusCode.NotFound, "no route for GET /meteora")]
     [InlineData("POST", "/meteora/get/k", HttpStatusCode.MethodNotAllowed, "POST is not allowed on /meteora/get/; use GET")]
     [InlineData("GET", "/meteora/set", HttpStatusCode.MethodNotAllowed, "GET is not allowed on /meteora/set; use PUT")]
-    [InlineData("POST", "/meteora/repair", HttpStatusCode.NotImplemented, "anti-entropy repair is not implemented yet")]
+    [InlineData("GET", "/meteora/repair", HttpStatusCode.MethodNotAllowed, "GET is not allowed on /meteora/repair; use POST")]
+    [InlineData("POST", "/meteora/repair/r1", HttpStatusCode.MethodNotAllowed, "POST is not allowed on /meteora/repair/; use GET")]
+    [InlineData("GET", "/meteora/repair/r0000000000000000", HttpStatusCode.NotFound, "repair 'r0000000000000000' not found (this node remembers its last 32 jobs)")]
     public async Task UnknownRoutesAnswerJson(string method, string url, HttpStatusCode expected, string error)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), url);

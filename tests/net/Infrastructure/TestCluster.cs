@@ -17,7 +17,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     private readonly TempDir _data = new("meteora-cluster");
 
-    public TestCluster(int nodes, int replicationFactor = 3)
+    public TestCluster(int nodes, int replicationFactor = 3, int requestTimeoutMs = RequestTimeoutMs, IReadOnlyList<string>? extraArgs = null)
     {
         int[] ports = FreePorts.Take(2 * nodes);
         var peers = string.Join(',', Enumerable.Range(0, nodes).Select(i => $"{i}=127.0.0.1:{ports[nodes + i]}"));
@@ -28,7 +28,8 @@ public sealed class TestCluster : IAsyncDisposable
             string[] args =
             [
                 "node", "--id", Num(i), "--http-port", Num(ports[i]), "--peer-port", Num(ports[nodes + i]),
-                "--data", dataDir, "--peers", peers, "--n", Num(replicationFactor), "--timeout-ms", Num(RequestTimeoutMs),
+                "--data", dataDir, "--peers", peers, "--n", Num(replicationFactor), "--timeout-ms", Num(requestTimeoutMs),
+                .. extraArgs ?? [],
             ];
             Nodes[i] = new NodeProcess(i, ports[i], ports[nodes + i], dataDir, args);
         }
@@ -38,9 +39,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public NodeProcess this[int node] => Nodes[node];
 
-    public static async Task<TestCluster> StartAsync(int nodes, int replicationFactor = 3)
+    public static async Task<TestCluster> StartAsync(int nodes, int replicationFactor = 3, int requestTimeoutMs = RequestTimeoutMs, IReadOnlyList<string>? extraArgs = null)
     {
-        var cluster = new TestCluster(nodes, replicationFactor);
+        var cluster = new TestCluster(nodes, replicationFactor, requestTimeoutMs, extraArgs);
         foreach (NodeProcess node in cluster.Nodes) node.Start();
         await cluster.WaitReadyAsync();
         return cluster;
@@ -92,6 +93,22 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until <paramref name="observer"/>'s peer link to <paramref name="peer"/> reports down (its transport knows).</summary>
+    public async Task WaitUntilSeenDownAsync(int observer, int peer, int timeoutMs = 10_000)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            using JsonDocument health = JsonDocument.Parse(await Nodes[observer].Http.GetStringAsync("/meteora/health"));
+            if (health.RootElement.GetProperty("down").EnumerateArray().Any(e => e.GetInt32() == peer)) return;
+            if (deadline.ElapsedMilliseconds > timeoutMs)
+            {
+                throw new TimeoutException($"node {observer} did not see node {peer} down within {timeoutMs} ms:\n{Diagnostics()}");
+            }
+            await Task.Delay(20);
+        }
+    }
+
     public async Task RestartAsync(int node)
     {
         Nodes[node].Start();
@@ -132,6 +149,18 @@ public static class Api
     {
         string url = "/meteora/delete/" + Uri.EscapeDataString(key) + (w is null ? "" : $"?writeConsistency={w}");
         using var response = await http.DeleteAsync(url);
+        return ((int)response.StatusCode, await ReadJsonAsync(response));
+    }
+
+    public static async Task<(int Status, JsonElement Body)> StartRepairAsync(HttpClient http)
+    {
+        using var response = await http.PostAsync("/meteora/repair", content: null);
+        return ((int)response.StatusCode, await ReadJsonAsync(response));
+    }
+
+    public static async Task<(int Status, JsonElement Body)> RepairStatusAsync(HttpClient http, string repairId)
+    {
+        using var response = await http.GetAsync("/meteora/repair/" + Uri.EscapeDataString(repairId));
         return ((int)response.StatusCode, await ReadJsonAsync(response));
     }
 

@@ -57,48 +57,6 @@ public sealed class RocksDbStorageTests
         Assert.Equal((256, "a"), StorageKeys.Decode(b[..lengthB]));
     }
 
-    [Fact]
-    public void ScanWalksOnePartitionInUtf8OrderInSlices()
-    {
-        using var harness = new RocksDbStorageHarness();
-        string[] keys = ["b", "a", "\U0001F600", "\uFFFD", "aa", "z"];
-        long token = 0;
-        foreach (string key in keys) harness.Storage.Write(7, key, new StoredValue(new WriteVersion(++token, 1), [1]), token);
-        harness.Storage.Write(6, "other", new StoredValue(new WriteVersion(++token, 1), [2]), token);
-        harness.Storage.Write(8, "other", new StoredValue(new WriteVersion(++token, 1), [3]), token);
-        harness.CompleteAll((int)token);
-
-        var all = new List<KeyValuePair<string, StoredValue>>();
-        string? after = null;
-        while (true)
-        {
-            var slice = new List<KeyValuePair<string, StoredValue>>();
-            int added = harness.Rocks.Scan(7, after, slice, maxCount: 4);
-            Assert.Equal(slice.Count, added);
-            if (added == 0) break;
-            all.AddRange(slice);
-            after = slice[^1].Key;
-        }
-        // UTF-8 order: U+FFFD (EF BF BD) sorts before U+1F600 (F0 9F 98 80), unlike UTF-16 order.
-        Assert.Equal(["a", "aa", "b", "z", "\uFFFD", "\U0001F600"], all.Select(e => e.Key));
-    }
-
-    [Fact]
-    public void PurgeRemovesOnlyTheExactTombstone()
-    {
-        using var harness = new RocksDbStorageHarness();
-        var tombstone = StoredValue.Tombstone(new WriteVersion(5, 1));
-        harness.Storage.Write(1, "gone", tombstone, 1);
-        harness.Storage.Write(1, "newer", StoredValue.Tombstone(new WriteVersion(9, 1)), 2);
-        harness.Rocks.Purge(1, "gone", tombstone.Version, 3);
-        harness.Rocks.Purge(1, "newer", tombstone.Version, 4);
-        Assert.All(harness.CompleteAll(4), c => Assert.True(c.Durable));
-        Assert.False(harness.Storage.TryGet(1, "gone", out _));
-        Assert.True(harness.Storage.TryGet(1, "newer", out _));
-        harness.Restart();
-        Assert.False(harness.Storage.TryGet(1, "gone", out _));
-    }
-
     [Theory]
     [InlineData(new byte[] { 1, 0, 0 })]
     [InlineData(new byte[] { 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1 })]
