@@ -183,6 +183,7 @@ public sealed class ClusterSupervisor
         table.AppendLine($"  curl -X GET '{url}/meteora/get/1?readConsistency=1'");
         table.AppendLine($"  curl -X DELETE '{url}/meteora/delete/1'");
         table.AppendLine($"  curl '{url}/meteora/health'   curl '{url}/meteora/ring'");
+        table.AppendLine($"  curl -X POST '{url}/meteora/repair'   then   curl '{url}/meteora/repair/<repairId>'");
         table.Append("Press Ctrl-C to stop the cluster.");
         Say(table.ToString());
     }

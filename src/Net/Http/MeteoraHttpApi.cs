@@ -234,20 +234,50 @@ public static class MeteoraHttpApi
         return true;
     }
 
-    /// <summary><c>POST /meteora/repair</c>: 202 with the new job's id, or 409 naming the job already running.</summary>
+    /// <summary>
+    /// <c>POST /meteora/repair</c>: 202 with the new job's id, or 409 naming the job already running, or
+    /// 503 while this node's Merkle trees are still being rebuilt from storage after a start (a job
+    /// started then would fail its sessions at once).
+    /// </summary>
     private static async Task StartRepairAsync(HttpContext context)
     {
-        (bool answered, (bool Started, string RepairId) result) = await CallLoopAsync(context, node => node.StartRepair());
+        (bool answered, RepairStart start) = await CallLoopAsync(context, TryStartRepair);
         if (!answered) return;
-        if (result.Started)
+        if (start.RepairId is null)
         {
-            context.Response.Headers.Location = $"/meteora/repair/{result.RepairId}";
-            await JsonReplies.Write(context, StatusCodes.Status202Accepted, new RepairStartedResponse(result.RepairId), ApiJsonContext.Api.RepairStartedResponse);
+            context.Response.Headers.RetryAfter = "1";
+            await JsonReplies.Error(context, StatusCodes.Status503ServiceUnavailable,
+                $"Merkle trees are still being rebuilt ({start.TreesReady} of {start.TreesTotal} partitions ready); retry shortly");
+            return;
+        }
+        if (start.Started)
+        {
+            context.Response.Headers.Location = $"/meteora/repair/{start.RepairId}";
+            await JsonReplies.Write(context, StatusCodes.Status202Accepted, new RepairStartedResponse(start.RepairId), ApiJsonContext.Api.RepairStartedResponse);
             return;
         }
         await JsonReplies.Write(context, StatusCodes.Status409Conflict,
-            new RepairConflictResponse($"a repair is already running: {result.RepairId}", result.RepairId), ApiJsonContext.Api.RepairConflictResponse);
+            new RepairConflictResponse($"a repair is already running: {start.RepairId}", start.RepairId), ApiJsonContext.Api.RepairConflictResponse);
     }
+
+    /// <summary>On the loop: the running job's id, or "not ready", or a new job.</summary>
+    private static RepairStart TryStartRepair(MeteoraNode node)
+    {
+        if (node.RunningRepair is { } running) return new RepairStart(false, running.RepairId, 0, 0);
+        ReplicaPlacement placement = node.Placement;
+        int total = 0, ready = 0;
+        for (int partition = 0; partition < placement.PartitionCount; partition++)
+        {
+            if (!placement.IsReplica(partition, node.NodeId)) continue;
+            total++;
+            if (node.MerkleRoot(partition) is not null) ready++;
+        }
+        if (ready < total) return new RepairStart(false, null, ready, total);
+        (bool started, string id) = node.StartRepair();
+        return new RepairStart(started, id, ready, total);
+    }
+
+    private readonly record struct RepairStart(bool Started, string? RepairId, int TreesReady, int TreesTotal);
 
     /// <summary><c>GET /meteora/repair/{id}</c>: the job's progress, or 404 for an id this node does not know (it keeps the last 32).</summary>
     private static async Task RepairStatusAsync(HttpContext context)

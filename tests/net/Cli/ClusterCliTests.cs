@@ -23,6 +23,7 @@ public sealed partial class ClusterCliTests
         {
             Assert.Contains($"curl -X PUT -H 'Content-Type: application/json' -d '{{\"key\":\"1\", \"value\":\"1\"}}' 'http://127.0.0.1:{httpBase}/meteora/set?writeConsistency=1'", cluster.Output);
             Assert.Contains($"curl -X GET 'http://127.0.0.1:{httpBase}/meteora/get/1?readConsistency=1'", cluster.Output);
+            Assert.Contains($"curl -X POST 'http://127.0.0.1:{httpBase}/meteora/repair'", cluster.Output);
             Assert.Equal(2, cluster.ChildPids.Length);
 
             using var node0 = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpBase}") };
