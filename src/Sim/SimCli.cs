@@ -174,7 +174,7 @@ public static class SimCli
             double ratio = result.WallMs == 0 ? double.PositiveInfinity : (double)result.SimulatedMs / result.WallMs;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"seed={seed} ok={result.Ok} events={result.Events} simulated={result.SimulatedMs}ms wall={result.WallMs}ms " +
-                $"sim/wall={ratio:F1} opsOk={result.OpsOk} opsFailed={result.OpsFailed} skewDiscardedWrites={result.SkewDiscardedWrites} trace={result.TraceHash}"));
+                $"sim/wall={ratio:F1} opsOk={result.OpsOk} opsFailed={result.OpsFailed} skewDiscardedWrites={result.SkewDiscardedWrites} convergenceMs={result.ConvergenceMs?.ToString(CultureInfo.InvariantCulture) ?? "never"} tombstonesPurged={result.TombstonesPurged} trace={result.TraceHash}"));
         }
         return result.Ok ? ExitOk : ExitViolation;
     }

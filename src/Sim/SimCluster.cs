@@ -42,6 +42,7 @@ public sealed class SimCluster
         History = new History();
         Network = new SimNetwork(this, SimRandom.Stream(seed, "network"));
         AckOracle = new AckOracle(this);
+        Purges = new PurgeLog();
         Nemesis = new Nemesis(this, Schedule.Faults);
         Buggify = new SimBuggify(Schedule.BuggifySites, SimRandom.Stream(seed, "buggify"), options.BuggifyFireProbability);
         Workload = new Workload(this, SimRandom.Stream(seed, "workload"), Schedule.Ops);
@@ -82,6 +83,7 @@ public sealed class SimCluster
     internal Nemesis Nemesis { get; }
     internal SimNetwork Network { get; }
     internal AckOracle AckOracle { get; }
+    internal PurgeLog Purges { get; }
     internal SimBuggify Buggify { get; }
     internal SimRandom DiskRandom => _disk;
     internal bool Tracing => _trace is not null;
@@ -103,7 +105,7 @@ public sealed class SimCluster
         var violations = new List<string>();
         if (!converged)
         {
-            violations.Add($"convergence: replicas still differ {Options.ConvergenceDeadlineMs} ms after healing ({DisagreeingPartitions()} partitions)");
+            violations.Add($"convergence: replicas still differ {Options.ConvergenceDeadlineMs} ms after healing ({DisagreeingPartitions()} partitions){DescribeDisagreement()}");
         }
         Checker.CheckFinalState(this, violations);
 
@@ -132,6 +134,7 @@ public sealed class SimCluster
         {
             SkewDiscardedWrites = report.SkewDiscardedWrites,
             ConvergenceMs = ConvergedAtMicros is { } at ? (at - HealedAtMicros) / 1000 : null,
+            TombstonesPurged = Purges.Count,
         };
     }
 
@@ -159,6 +162,54 @@ public sealed class SimCluster
             }
         }
         return disagreeing;
+    }
+
+    /// <summary>The first few keys on which the replicas of a disagreeing partition differ, for the violation message.</summary>
+    private string DescribeDisagreement()
+    {
+        var parts = new List<string>();
+        for (int p = 0; p < Placement.PartitionCount && parts.Count < 3; p++)
+        {
+            int[] replicas = Placement.PreferenceList(p).ToArray();
+            var keys = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (int r in replicas)
+            {
+                var entries = new List<KeyValuePair<string, Meteora.Engine.Versioning.StoredValue>>();
+                Nodes[r].Storage.Scan(p, null, entries, 100_000);
+                foreach (var e in entries) keys.Add(e.Key);
+            }
+            foreach (string key in keys)
+            {
+                var held = replicas.Select(r => Nodes[r].Storage.TryGet(p, key, out var v) ? v : null).ToArray();
+                if (held.All(h => Equals(h, held[0]))) continue;
+                var roots = replicas.Select(r => $"node{r}:{(Nodes[r].Engine.MerkleRoot(p) is { } root ? root.ToString("x").PadLeft(32, '0')[..8] : "unbuilt")}");
+                parts.Add($"p{p} {key}: " + string.Join(", ", replicas.Select((r, i) => $"node{r}={(held[i] is null ? "absent" : held[i]!.IsTombstone ? $"tombstone v={held[i]!.Version}" : $"v={held[i]!.Version}")}"))
+                    + $" (roots {string.Join(' ', roots)})");
+                if (parts.Count >= 3) break;
+            }
+            if (parts.Count == 0 && DisagreeingPartitionsList().Contains(p))
+            {
+                var roots = replicas.Select(r => $"node{r}:{(Nodes[r].Engine.MerkleRoot(p) is { } root ? root.ToString("x").PadLeft(32, '0')[..8] : "unbuilt")}");
+                parts.Add($"p{p}: storage equal but Merkle roots differ ({string.Join(' ', roots)})");
+            }
+        }
+        return parts.Count == 0 ? "" : ": " + string.Join("; ", parts);
+    }
+
+    private List<int> DisagreeingPartitionsList()
+    {
+        var list = new List<int>();
+        for (int p = 0; p < Placement.PartitionCount; p++)
+        {
+            UInt128? first = null;
+            foreach (int replica in Placement.PreferenceList(p))
+            {
+                UInt128? root = Nodes[replica].Up ? Nodes[replica].Engine.MerkleRoot(p) : null;
+                if (root is null || (first is not null && root != first)) { list.Add(p); break; }
+                first = root;
+            }
+        }
+        return list;
     }
 
     /// <summary>Processes events until <paramref name="done"/> holds (checked every event, or every checkEveryMicros of virtual time) or the deadline passes.</summary>

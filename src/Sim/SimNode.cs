@@ -108,6 +108,7 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder
 
         public void Write(int partition, string key, StoredValue value, long completionToken)
         {
+            if (host._cluster.Tracing) host._cluster.Trace($"node{host.Id} writes {key} v={value.Version}{(value.IsTombstone ? " tombstone" : "")} (disk op {completionToken})");
             inner.Write(partition, key, value, completionToken);
             host.ScheduleDiskCompletion();
         }
@@ -123,6 +124,8 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder
 
         public void Purge(int partition, string key, WriteVersion tombstone, long completionToken)
         {
+            host._cluster.Purges.Record(key, tombstone, host._cluster.NowMicros);
+            if (host._cluster.Tracing) host._cluster.Trace($"node{host.Id} purges tombstone {key} v={tombstone} (disk op {completionToken})");
             inner.Purge(partition, key, tombstone, completionToken);
             host.ScheduleDiskCompletion();
         }

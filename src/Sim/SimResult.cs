@@ -21,6 +21,9 @@ public sealed record SimResult(
     /// <summary>Virtual time from healing to all replicas agreeing, by anti-entropy alone (null: they never did).</summary>
     public long? ConvergenceMs { get; init; }
 
+    /// <summary>Tombstones purged (past their grace period and repaired everywhere), over all nodes.</summary>
+    public int TombstonesPurged { get; init; }
+
     public string ToJson()
     {
         using var stream = new MemoryStream();
@@ -42,6 +45,7 @@ public sealed record SimResult(
             json.WriteNumber("skewDiscardedWrites", SkewDiscardedWrites);
             if (ConvergenceMs is { } convergence) json.WriteNumber("convergenceMs", convergence);
             else json.WriteNull("convergenceMs");
+            json.WriteNumber("tombstonesPurged", TombstonesPurged);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

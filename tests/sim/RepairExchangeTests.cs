@@ -137,4 +137,31 @@ public sealed class RepairExchangeTests
         Assert.Equal(2, status.SessionsFailed);
         Assert.NotNull(status.FinishedAtMicros);
     }
+
+    /// <summary>Regression (simulator seed 459): a failed purge after a repair re-wrote the same tombstone must leave the tree equal to storage.</summary>
+    [Fact]
+    public void Merkle_tree_follows_storage_through_failed_writes_and_purges()
+    {
+        var cluster = new ManualCluster(2, replicationFactor: 2, partitions: 8, new RepairOptions { AntiEntropyIntervalMs = 0, MerkleDepth = 3 });
+        cluster.BuildTrees();
+        var host = cluster.Hosts[0];
+        var tombstone = new WriteVersion(50, 1);
+        host.Node.OnMessage(1, new ReplicaWrite(0, "k", tombstone, null));
+        host.FlushDisk();
+        int partition = Meteora.Engine.Hashing.Token.OfKey("k").Partition(8);
+        UInt128? withTombstone = host.Node.MerkleRoot(partition);
+
+        // Purge it by hand through the storage the node owns, as anti-entropy would, then let a
+        // repair re-write the same tombstone before the purge's disk op fails.
+        var repairHost = (Meteora.Engine.Repair.IRepairHost)host.Node;
+        repairHost.PurgeTombstone(partition, "k", tombstone);
+        host.Node.OnMessage(1, new ReplicaWrite(0, "k", tombstone, null));
+        long purgeToken = host.Storage.CompleteOldest(durable: false);
+        host.Node.OnStorageCompleted(purgeToken, false);
+        host.FlushDisk();
+
+        Assert.True(host.Storage.TryGet(partition, "k", out StoredValue held));
+        Assert.Equal(tombstone, held.Version);
+        Assert.Equal(withTombstone, host.Node.MerkleRoot(partition));
+    }
 }

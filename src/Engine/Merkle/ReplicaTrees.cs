@@ -15,8 +15,11 @@ internal sealed class ReplicaTrees
     private readonly SortedDictionary<int, PartitionTree> _trees = new();
     private readonly List<KeyValuePair<string, StoredValue>> _scratch = [];
 
-    public ReplicaTrees(ReplicaPlacement placement, int node, int depth)
+    private readonly Repair.TombstoneLog _tombstones;
+
+    public ReplicaTrees(ReplicaPlacement placement, int node, int depth, Repair.TombstoneLog tombstones)
     {
+        _tombstones = tombstones;
         for (int p = 0; p < placement.PartitionCount; p++)
         {
             if (placement.IsReplica(p, node)) _trees.Add(p, new PartitionTree(new MerkleTree(depth, placement.PartitionCount)));
@@ -47,6 +50,17 @@ internal sealed class ReplicaTrees
         }
     }
 
+    /// <summary>A tombstone became visible here (a delete, or a repair carrying one).</summary>
+    public void OnTombstoneStored(int partition, string key, WriteVersion version)
+    {
+        if (!_trees.TryGetValue(partition, out PartitionTree? t)) return;
+        // Before the rebuild scan reaches the key, the scan will log it; after, log it now.
+        if (t.Ready || (t.Cursor is not null && Utf8Order.Instance.Compare(key, t.Cursor) <= 0))
+        {
+            _tombstones.OnTombstoneArrived(partition, key, version);
+        }
+    }
+
     /// <summary>Scans up to <paramref name="maxEntries"/> entries into the first unbuilt tree; returns true while work remains.</summary>
     public bool RebuildSlice(IStorage storage, int maxEntries)
     {
@@ -55,7 +69,11 @@ internal sealed class ReplicaTrees
             if (t.Ready) continue;
             _scratch.Clear();
             int scanned = storage.Scan(partition, t.Cursor, _scratch, maxEntries);
-            foreach (var (key, value) in _scratch) t.Tree.Add(key, value.Version);
+            foreach (var (key, value) in _scratch)
+            {
+                t.Tree.Add(key, value.Version);
+                if (value.IsTombstone) _tombstones.OnTombstoneArrived(partition, key, value.Version);
+            }
             if (scanned > 0) t.Cursor = _scratch[^1].Key;
             if (scanned < maxEntries) t.Ready = true;
             return true;

@@ -27,6 +27,7 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
     private readonly IClock _clock;
     private readonly AntiEntropy _antiEntropy;
     private readonly Dictionary<long, StorageOp> _storageOps = new();
+    private readonly Dictionary<string, (WriteVersion? Counted, int Pending)> _keysInFlight = new(StringComparer.Ordinal);
     private readonly VersionClock _versions;
     private readonly Dictionary<long, PendingRequest> _pending = new();
     private readonly Dictionary<long, WriteWaiter> _writeWaiters = new();
@@ -96,6 +97,9 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
     public UInt128? MerkleRoot(int partition) => _antiEntropy.Trees.Ready(partition)?.Root;
 
     public long TombstonesPurged => _antiEntropy.TombstonesPurged;
+
+    /// <summary>Tombstones waiting for their grace period and a full repair before they may be purged.</summary>
+    public int TombstonesPending => _antiEntropy.Tombstones.Count;
 
     private int Majority => Math.Min(_placement.EffectiveReplicas, _options.ReplicationFactor / 2 + 1);
 
@@ -368,14 +372,18 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
         // and its pending write may still fail and roll back. Re-persisting it and acking on that
         // write's durability is the only ack that cannot outrun the disk (simulator seed 16).
         StoredValue stored = newer ? incoming : current;
-        if (newer) _antiEntropy.Trees.OnVisibleChange(partition, write.Key, current?.Version, incoming.Version);
-        _storageOps.Add(token, new StorageOp(partition, write.Key, stored.Version, Purge: false));
+        if (newer)
+        {
+            _antiEntropy.Trees.OnVisibleChange(partition, write.Key, current?.Version, incoming.Version);
+            if (incoming.IsTombstone) _antiEntropy.Trees.OnTombstoneStored(partition, write.Key, incoming.Version);
+        }
+        TrackStorageOp(token, new StorageOp(partition, write.Key, stored.Version), counted: stored.Version);
         _storage.Write(partition, write.Key, stored, token);
     }
 
     public void OnStorageCompleted(long completionToken, bool durable)
     {
-        if (_storageOps.Remove(completionToken, out StorageOp op) && !durable) OnStorageFailed(op);
+        if (_storageOps.Remove(completionToken, out StorageOp op)) OnStorageOpDone(op, durable);
         if (_writeWaiters.Remove(completionToken, out WriteWaiter waiter)) AckWrite(waiter, durable);
     }
 
@@ -420,20 +428,30 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
     }
 
     /// <summary>
-    /// A failed write or purge was rolled back by the store; bring the Merkle tree back in line with
-    /// what is visible now. (If a later write of the key superseded the failed one, nothing changed.)
+    /// Remembers, for each key with disk operations in flight, the version its Merkle tree counts:
+    /// a failed operation is rolled back by the store, and the tree must follow what is visible then
+    /// without guessing (simulator seed 459: a purge failed after a repair had re-written the same
+    /// tombstone, and a guess toggled it out of the tree).
     /// </summary>
-    private void OnStorageFailed(StorageOp op)
+    private void TrackStorageOp(long token, StorageOp op, WriteVersion? counted)
     {
-        StoredValue? now = ReadLocal(op.Partition, op.Key);
-        if (op.Purge)
+        _storageOps.Add(token, op);
+        int pending = _keysInFlight.TryGetValue(op.Key, out var entry) ? entry.Pending : 0;
+        _keysInFlight[op.Key] = (counted, pending + 1);
+    }
+
+    private void OnStorageOpDone(StorageOp op, bool durable)
+    {
+        var (counted, pending) = _keysInFlight[op.Key];
+        if (!durable)
         {
-            if (now is not null && now.Version == op.Version) _antiEntropy.Trees.OnVisibleChange(op.Partition, op.Key, null, op.Version);
+            StoredValue? now = ReadLocal(op.Partition, op.Key);
+            _antiEntropy.Trees.OnVisibleChange(op.Partition, op.Key, counted, now?.Version);
+            counted = now?.Version;
+            if (now is { IsTombstone: true }) _antiEntropy.Trees.OnTombstoneStored(op.Partition, op.Key, now.Version);
         }
-        else if (now is null || now.Version < op.Version)
-        {
-            _antiEntropy.Trees.OnVisibleChange(op.Partition, op.Key, op.Version, now?.Version);
-        }
+        if (pending == 1) _keysInFlight.Remove(op.Key);
+        else _keysInFlight[op.Key] = (counted, pending - 1);
     }
 
     // ---------------------------------------------------------------- anti-entropy host
@@ -458,11 +476,11 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
     {
         long token = ++_nextStorageToken;
         _antiEntropy.Trees.OnVisibleChange(partition, key, tombstone, null);
-        _storageOps.Add(token, new StorageOp(partition, key, tombstone, Purge: true));
+        TrackStorageOp(token, new StorageOp(partition, key, tombstone), counted: null);
         _storage.Purge(partition, key, tombstone, token);
     }
 
-    private readonly record struct StorageOp(int Partition, string Key, WriteVersion Version, bool Purge);
+    private readonly record struct StorageOp(int Partition, string Key, WriteVersion Version);
 
     private StoredValue? ReadLocal(int partition, string key) =>
         _storage.TryGet(partition, key, out StoredValue value) ? value : null;

@@ -26,18 +26,19 @@ internal sealed class AntiEntropy
     private RepairJob? _running;
     private long _sliceTimerId;
     private long _tickTimerId;
-    private int _purgePartitionIndex;
-    private string? _purgeCursor;
 
     public AntiEntropy(IRepairHost host, RepairOptions options, IRandom random)
     {
         _host = host;
         _options = options;
         _random = random;
-        Trees = new ReplicaTrees(host.Placement, host.NodeId, options.MerkleDepth);
+        Tombstones = new TombstoneLog();
+        Trees = new ReplicaTrees(host.Placement, host.NodeId, options.MerkleDepth, Tombstones);
     }
 
     public ReplicaTrees Trees { get; }
+
+    public TombstoneLog Tombstones { get; }
 
     public long TombstonesPurged { get; private set; }
 
@@ -57,15 +58,22 @@ internal sealed class AntiEntropy
     {
         if (_running is not null) return (false, _running.Id);
         string id = "r" + _random.NextUInt64().ToString("x16");
-        var job = new RepairJob(id, background, _host.NowMicros, Trees, StartSession, OnJobFinished) { Now = () => _host.NowMicros };
+        var job = new RepairJob(id, background, _host.NowMicros, Trees, StartSession, OnJobFinished)
+        {
+            Now = () => _host.NowMicros,
+            StartSequence = Tombstones.NextSequence(),
+            OnPartitionRepaired = Tombstones.OnPartitionRepaired,
+        };
         _running = job;
         foreach (int partition in Trees.Partitions)
         {
             var sessions = new List<RepairSession>();
             foreach (int peer in _host.Placement.PreferenceList(partition))
             {
-                // In the background each pair is repaired by its lower id only; on demand, by us with everyone.
-                if (peer == _host.NodeId || (background && peer < _host.NodeId)) continue;
+                // Every node repairs with every peer, so each one learns for itself when all replicas of
+                // a partition hold its tombstones (which tombstone GC needs). Twice the root exchanges,
+                // which cost 2 small messages per partition and peer when nothing differs.
+                if (peer == _host.NodeId) continue;
                 sessions.Add(new RepairSession(_host, _options, job, partition, peer));
             }
             job.AddPartition(partition, sessions);
@@ -144,32 +152,17 @@ internal sealed class AntiEntropy
         if (_options.AntiEntropyIntervalMs > 0 && _running is null && Trees.AllReady) StartJob(background: true);
     }
 
-    /// <summary>Removes tombstones older than the grace period, one bounded slice per tick, round-robin over partitions.</summary>
+    /// <summary>Purges tombstones that are past their grace period and known to be on every replica (see <see cref="TombstoneLog"/>).</summary>
     private void PurgeSlice()
     {
-        int[] partitions = [.. Trees.Partitions];
-        if (partitions.Length == 0) return;
-        _purgePartitionIndex %= partitions.Length;
-        int partition = partitions[_purgePartitionIndex];
-        _scratch.Clear();
-        int scanned = _host.Storage.Scan(partition, _purgeCursor, _scratch, _options.SliceEntries);
         long cutoffMicros = _host.NowMicros - _options.TombstoneGraceMs * 1000;
-        foreach (var (key, value) in _scratch)
+        foreach (var (partition, key, version) in Tombstones.TakeEligible(cutoffMicros, _options.SliceEntries))
         {
-            if (value.IsTombstone && value.Version.TimestampMicros < cutoffMicros)
+            if (_host.Storage.TryGet(partition, key, out StoredValue held) && held.IsTombstone && held.Version == version)
             {
-                _host.PurgeTombstone(partition, key, value.Version);
+                _host.PurgeTombstone(partition, key, version);
                 TombstonesPurged++;
             }
-        }
-        if (scanned < _options.SliceEntries)
-        {
-            _purgeCursor = null;
-            _purgePartitionIndex++;
-        }
-        else
-        {
-            _purgeCursor = _scratch[^1].Key;
         }
     }
 

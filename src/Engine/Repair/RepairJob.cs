@@ -11,6 +11,7 @@ internal sealed class RepairJob
 {
     private readonly Queue<RepairSession> _queued = new();
     private readonly SortedDictionary<int, int> _sessionsLeftByPartition = new();
+    private readonly HashSet<int> _failedPartitions = new();
     private readonly Action<RepairSession> _start;
     private readonly Action<RepairJob> _finished;
 
@@ -38,6 +39,12 @@ internal sealed class RepairJob
     public bool Finished => FinishedAtMicros is not null;
     public Func<long>? Now { get; init; }
 
+    /// <summary>The tombstone log's sequence when the job started.</summary>
+    public long StartSequence { get; init; }
+
+    /// <summary>Called when every session of a partition succeeded.</summary>
+    public Action<int, long>? OnPartitionRepaired { get; init; }
+
     public void AddPartition(int partition, IEnumerable<RepairSession> sessions)
     {
         int count = 0;
@@ -47,8 +54,15 @@ internal sealed class RepairJob
             count++;
         }
         PartitionsTotal++;
-        if (count == 0) PartitionsDone++;
-        else _sessionsLeftByPartition[partition] = count;
+        if (count == 0)
+        {
+            PartitionsDone++;
+            OnPartitionRepaired?.Invoke(partition, StartSequence); // a single replica holds everything there is
+        }
+        else
+        {
+            _sessionsLeftByPartition[partition] = count;
+        }
     }
 
     /// <summary>Starts queued sessions up to the concurrency limit; finishes the job when nothing is left.</summary>
@@ -69,9 +83,17 @@ internal sealed class RepairJob
     public void OnSessionFinished(RepairSession session)
     {
         Running--;
-        if (session.State == RepairState.Failed) SessionsFailed++;
+        if (session.State == RepairState.Failed)
+        {
+            SessionsFailed++;
+            _failedPartitions.Add(session.Partition);
+        }
         int left = --_sessionsLeftByPartition[session.Partition];
-        if (left == 0) PartitionsDone++;
+        if (left == 0)
+        {
+            PartitionsDone++;
+            if (!_failedPartitions.Contains(session.Partition)) OnPartitionRepaired?.Invoke(session.Partition, StartSequence);
+        }
     }
 
     public RepairStatus Status() => new(

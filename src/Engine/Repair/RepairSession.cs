@@ -117,7 +117,13 @@ internal sealed class RepairSession
 
         var local = LocalEntries(tree, covered);
         var (push, pull) = LeafDiff.Compare(local, reply.Entries);
-        foreach (string key in push) Push(key);
+        var remoteKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (LeafEntry e in reply.Entries) remoteKeys.Add(e.Key);
+        foreach (string key in push)
+        {
+            if (!remoteKeys.Contains(key) && IsPurgeableTombstone(key)) continue;
+            Push(key);
+        }
         foreach (string key in pull) _keysToPull.Enqueue(key);
         Advance();
     }
@@ -134,6 +140,11 @@ internal sealed class RepairSession
         foreach (RepairItem item in reply.Items)
         {
             if (Token(item.Key) != Partition) continue;
+            if (item.Value is null && item.Version.TimestampMicros < PurgeCutoffMicros
+                && !_host.Storage.TryGet(Partition, item.Key, out _))
+            {
+                continue; // a purgeable tombstone for a key we no longer have: absent already means deleted
+            }
             _host.ApplyRepair(Partition, item.Key, new StoredValue(item.Version, item.Value));
             Job.KeysRepaired++;
         }
@@ -267,6 +278,17 @@ internal sealed class RepairSession
     }
 
     private MerkleTree? LocalTree() => Job.Trees.Ready(Partition);
+
+    private long PurgeCutoffMicros => _host.NowMicros - _options.TombstoneGraceMs * 1000;
+
+    /// <summary>
+    /// A tombstone past its grace period is, for a replica that lacks the key, the same as absent:
+    /// pushing it back would make replicas that purged it at different moments re-create it for each
+    /// other forever. (A replica holding an older value still gets it: the key is in its entries.)
+    /// </summary>
+    private bool IsPurgeableTombstone(string key) =>
+        _host.Storage.TryGet(Partition, key, out StoredValue value) && value.IsTombstone
+        && value.Version.TimestampMicros < PurgeCutoffMicros;
 
     private List<LeafEntry> LocalEntries(MerkleTree tree, HashSet<int> leaves)
     {
