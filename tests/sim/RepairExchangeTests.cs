@@ -164,4 +164,21 @@ public sealed class RepairExchangeTests
         Assert.Equal(tombstone, held.Version);
         Assert.Equal(withTombstone, host.Node.MerkleRoot(partition));
     }
+
+    [Fact]
+    public void A_peer_still_rebuilding_its_trees_is_asked_again_at_the_timeout_not_at_once()
+    {
+        var cluster = new ManualCluster(2, replicationFactor: 2, partitions: 2, new RepairOptions { AntiEntropyIntervalMs = 0, MaxAttempts = 2 });
+        cluster.Hosts[0].FireTimers(); // only node 0 builds its trees; node 1 is still rebuilding
+        while (cluster[0].MerkleRoot(0) is null || cluster[0].MerkleRoot(1) is null) cluster.Hosts[0].FireTimers();
+        var (_, id) = cluster[0].StartRepair();
+        for (int i = 0; i < 5; i++) cluster.Deliver(); // requests and "not ready" replies, no timers
+        Assert.Equal("running", cluster[0].RepairStatus(id)!.State);
+
+        // Node 1 finishes rebuilding; node 0's requests then time out once and are retried.
+        while (cluster[1].MerkleRoot(0) is null || cluster[1].MerkleRoot(1) is null) cluster.Hosts[1].FireTimers();
+        cluster.Hosts[0].FireTimers();
+        cluster.Settle();
+        Assert.Equal("done", cluster[0].RepairStatus(id)!.State);
+    }
 }

@@ -70,8 +70,11 @@ internal sealed class RepairSession
     public void OnHashes(MerkleHashesReply reply)
     {
         if (State != RepairState.Comparing || reply.RequestId != _outstandingId || _askedNodes is null) return;
+        // A peer still rebuilding its trees says "not ready": wait for this request's timeout and
+        // ask again then, instead of spending every attempt in a few milliseconds.
+        if (!reply.Ready) return;
         MerkleTree? tree = LocalTree();
-        if (!reply.Ready || tree is null || reply.Hashes.Length != _askedNodes.Length)
+        if (tree is null || reply.Hashes.Length != _askedNodes.Length)
         {
             Retry();
             return;
@@ -99,8 +102,9 @@ internal sealed class RepairSession
     public void OnEntries(LeafEntriesReply reply, Func<int, MerkleTree?> trees)
     {
         if (State != RepairState.Streaming || reply.RequestId != _outstandingId || _askedLeaves is null) return;
+        if (!reply.Ready) return; // as for hashes: retried at the timeout
         MerkleTree? tree = trees(Partition);
-        if (!reply.Ready || tree is null || reply.LeavesCovered < 1 || reply.LeavesCovered > _askedLeaves.Length)
+        if (tree is null || reply.LeavesCovered < 1 || reply.LeavesCovered > _askedLeaves.Length)
         {
             Retry();
             return;
