@@ -6,16 +6,12 @@ namespace Meteora.Sim;
 /// </summary>
 internal sealed class SimNetwork(SimCluster cluster, SimRandom random)
 {
-    public long Dropped { get; private set; }
-    public long Duplicated { get; private set; }
-
     public void Send(int from, int to, byte[] frame)
     {
         if (!cluster.Nodes[to].Up)
         {
             // A crashed peer refuses the connection: the sender learns it one latency later. (A
             // partition, by contrast, loses packets silently and only timeouts notice.)
-            Dropped++;
             long refusedAfter = cluster.Options.NetworkLatencyMinMicros + (long)random.Exponential(cluster.Options.NetworkLatencyMeanExtraMicros);
             cluster.Enqueue(cluster.NowMicros + refusedAfter, new SimEvent
             {
@@ -23,21 +19,12 @@ internal sealed class SimNetwork(SimCluster cluster, SimRandom random)
             });
             return;
         }
-        if (!cluster.Nemesis.LinkOpen(from, to))
-        {
-            Dropped++;
-            return;
-        }
+        if (!cluster.Nemesis.LinkOpen(from, to)) return;
         LinkFault? fault = cluster.Nemesis.ActiveLinkFault;
-        if (fault is not null && fault.DropProbability > 0 && random.Chance(fault.DropProbability))
-        {
-            Dropped++;
-            return;
-        }
+        if (fault is not null && fault.DropProbability > 0 && random.Chance(fault.DropProbability)) return;
         Deliver(from, to, frame, fault);
         if (fault is not null && fault.DuplicateProbability > 0 && random.Chance(fault.DuplicateProbability))
         {
-            Duplicated++;
             Deliver(from, to, frame, fault);
         }
     }

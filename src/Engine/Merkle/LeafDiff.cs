@@ -33,21 +33,4 @@ public static class LeafDiff
         return (push, pull);
     }
 
-    /// <summary>
-    /// Children of <paramref name="nodes"/> whose hashes differ between the two trees (top-down
-    /// descent); leaves come back as they are.
-    /// </summary>
-    public static List<int> DifferingChildren(IReadOnlyList<int> nodes, Func<int, UInt128> local, Func<int, UInt128> remote, int leafCount)
-    {
-        var next = new List<int>();
-        foreach (int node in nodes)
-        {
-            if (node >= leafCount) continue;
-            for (int child = 2 * node; child <= 2 * node + 1; child++)
-            {
-                if (local(child) != remote(child)) next.Add(child);
-            }
-        }
-        return next;
-    }
 }

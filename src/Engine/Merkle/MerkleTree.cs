@@ -73,12 +73,6 @@ public sealed class MerkleTree
         if (after is { } a) Add(key, a);
     }
 
-    public void Clear()
-    {
-        Array.Clear(_nodes);
-        EntryCount = 0;
-    }
-
     /// <summary>The 128-bit hash of one (key, version) entry: MurmurHash3 over key UTF-8 + version.</summary>
     public static UInt128 EntryHash(string key, WriteVersion version)
     {

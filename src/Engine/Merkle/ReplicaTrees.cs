@@ -37,9 +37,6 @@ internal sealed class ReplicaTrees
     public MerkleTree? Ready(int partition) =>
         _trees.TryGetValue(partition, out PartitionTree? t) && t.Ready ? t.Tree : null;
 
-    /// <summary>The partition's tree, built or not (for tests and the simulator's convergence probe).</summary>
-    public MerkleTree? Any(int partition) => _trees.TryGetValue(partition, out PartitionTree? t) ? t.Tree : null;
-
     /// <summary>Records that the key's visible version changed from <paramref name="before"/> to <paramref name="after"/>.</summary>
     public void OnVisibleChange(int partition, string key, WriteVersion? before, WriteVersion? after)
     {

@@ -52,7 +52,4 @@ public sealed record ClientResult(
     WriteVersion Version,
     int Acks,
     int Required,
-    string? Error)
-{
-    public bool Succeeded => Status is ClientStatus.Ok or ClientStatus.NotFound;
-}
+    string? Error);

@@ -15,7 +15,7 @@ namespace Meteora.Engine.Node;
 /// LWW, acks only once durable) and a coordinator (Dynamo section 4.5: sends to the N replicas of the
 /// key's preference list, answers after R/W replies, read-repairs stale replicas).
 /// </summary>
-public sealed class MeteoraNode : IStorageListener, IRepairHost
+public sealed class MeteoraNode : IRepairHost
 {
     private readonly NodeOptions _options;
     private readonly ReplicaPlacement _placement;
@@ -97,9 +97,6 @@ public sealed class MeteoraNode : IStorageListener, IRepairHost
     public UInt128? MerkleRoot(int partition) => _antiEntropy.Trees.Ready(partition)?.Root;
 
     public long TombstonesPurged => _antiEntropy.TombstonesPurged;
-
-    /// <summary>Tombstones waiting for their grace period and a full repair before they may be purged.</summary>
-    public int TombstonesPending => _antiEntropy.Tombstones.Count;
 
     private int Majority => Math.Min(_placement.EffectiveReplicas, _options.ReplicationFactor / 2 + 1);
 

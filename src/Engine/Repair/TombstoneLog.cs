@@ -18,8 +18,6 @@ internal sealed class TombstoneLog
     private readonly Dictionary<int, long> _repairedFrom = new();
     private long _sequence;
 
-    public int Count { get; private set; }
-
     /// <summary>A local, strictly increasing stamp (clocks may jump; this may not).</summary>
     public long NextSequence() => ++_sequence;
 
@@ -27,7 +25,6 @@ internal sealed class TombstoneLog
     {
         if (!_byPartition.TryGetValue(partition, out var queue)) _byPartition[partition] = queue = new();
         queue.Enqueue((key, version, NextSequence()));
-        Count++;
     }
 
     /// <summary>A repair round that started at <paramref name="startSequence"/> succeeded with every peer of the partition.</summary>
@@ -51,7 +48,6 @@ internal sealed class TombstoneLog
                    && head.Sequence < repairedFrom && head.Version.TimestampMicros < cutoffMicros)
             {
                 queue.Dequeue();
-                Count--;
                 eligible.Add((partition, head.Key, head.Version));
             }
             if (eligible.Count >= max) break;

@@ -4,7 +4,7 @@ namespace Meteora.Engine.Storage;
 
 /// <summary>
 /// A replica's local store. Reads answer at once. A write is visible to reads at once; its
-/// durability is reported later by the host calling <see cref="IStorageListener.OnStorageCompleted"/>
+/// durability is reported later by the host calling <c>MeteoraNode.OnStorageCompleted</c>
 /// with the write's completion token, on the node's event loop. Completions arrive in submission order
 /// (the store is a log). A failed completion means the write is not durable and not visible.
 /// </summary>
@@ -32,9 +32,4 @@ public interface IStorage
     /// </summary>
     void Purge(int partition, string key, WriteVersion tombstone, long completionToken) =>
         throw new NotSupportedException($"{GetType().Name} cannot purge tombstones");
-}
-
-public interface IStorageListener
-{
-    void OnStorageCompleted(long completionToken, bool durable);
 }

@@ -25,10 +25,6 @@ public static class Lww
         return a.Value.AsSpan().SequenceCompareTo(b.Value);
     }
 
-    /// <summary>True when <paramref name="incoming"/> would replace <paramref name="current"/>.</summary>
-    public static bool Supersedes(StoredValue incoming, StoredValue? current) =>
-        current is null || Compare(incoming, current) > 0;
-
     internal static bool SameBytes(byte[]? a, byte[]? b)
     {
         if (a is null || b is null) return a is null && b is null;
