@@ -37,25 +37,18 @@ internal sealed class ReplicaTrees
     public MerkleTree? Ready(int partition) =>
         _trees.TryGetValue(partition, out PartitionTree? t) && t.Ready ? t.Tree : null;
 
-    /// <summary>Records that the key's visible version changed from <paramref name="before"/> to <paramref name="after"/>.</summary>
-    public void OnVisibleChange(int partition, string key, WriteVersion? before, WriteVersion? after)
+    /// <summary>
+    /// Records that the key's visible version changed from <paramref name="before"/> to
+    /// <paramref name="after"/> (null: absent); a tombstone that becomes visible is logged for GC.
+    /// While the partition is rebuilding, keys the scan has not reached yet are left to the scan,
+    /// which counts and logs what it finds.
+    /// </summary>
+    public void OnVisibleChange(int partition, string key, WriteVersion? before, StoredValue? after)
     {
-        if (!_trees.TryGetValue(partition, out PartitionTree? t)) return;
-        if (t.Ready || (t.Cursor is not null && Utf8Order.Instance.Compare(key, t.Cursor) <= 0))
-        {
-            t.Tree.Replace(key, before, after);
-        }
-    }
-
-    /// <summary>A tombstone became visible here (a delete, or a repair carrying one).</summary>
-    public void OnTombstoneStored(int partition, string key, WriteVersion version)
-    {
-        if (!_trees.TryGetValue(partition, out PartitionTree? t)) return;
-        // Before the rebuild scan reaches the key, the scan will log it; after, log it now.
-        if (t.Ready || (t.Cursor is not null && Utf8Order.Instance.Compare(key, t.Cursor) <= 0))
-        {
-            _tombstones.OnTombstoneArrived(partition, key, version);
-        }
+        if (before == after?.Version || !_trees.TryGetValue(partition, out PartitionTree? t)) return;
+        if (!t.Ready && (t.Cursor is null || Utf8Order.Instance.Compare(key, t.Cursor) > 0)) return;
+        t.Tree.Replace(key, before, after?.Version);
+        if (after is { IsTombstone: true }) _tombstones.OnTombstoneArrived(partition, key, after.Version);
     }
 
     /// <summary>Scans up to <paramref name="maxEntries"/> entries into the first unbuilt tree; returns true while work remains.</summary>

@@ -369,11 +369,7 @@ public sealed class MeteoraNode : IRepairHost
         // and its pending write may still fail and roll back. Re-persisting it and acking on that
         // write's durability is the only ack that cannot outrun the disk (simulator seed 16).
         StoredValue stored = newer ? incoming : current;
-        if (newer)
-        {
-            _antiEntropy.Trees.OnVisibleChange(partition, write.Key, current?.Version, incoming.Version);
-            if (incoming.IsTombstone) _antiEntropy.Trees.OnTombstoneStored(partition, write.Key, incoming.Version);
-        }
+        if (newer) _antiEntropy.Trees.OnVisibleChange(partition, write.Key, current?.Version, incoming);
         TrackStorageOp(token, new StorageOp(partition, write.Key, stored.Version), counted: stored.Version);
         _storage.Write(partition, write.Key, stored, token);
     }
@@ -443,9 +439,8 @@ public sealed class MeteoraNode : IRepairHost
         if (!durable)
         {
             StoredValue? now = ReadLocal(op.Partition, op.Key);
-            _antiEntropy.Trees.OnVisibleChange(op.Partition, op.Key, counted, now?.Version);
+            _antiEntropy.Trees.OnVisibleChange(op.Partition, op.Key, counted, now);
             counted = now?.Version;
-            if (now is { IsTombstone: true }) _antiEntropy.Trees.OnTombstoneStored(op.Partition, op.Key, now.Version);
         }
         if (pending == 1) _keysInFlight.Remove(op.Key);
         else _keysInFlight[op.Key] = (counted, pending - 1);
@@ -472,7 +467,7 @@ public sealed class MeteoraNode : IRepairHost
     void IRepairHost.PurgeTombstone(int partition, string key, WriteVersion tombstone)
     {
         long token = ++_nextStorageToken;
-        _antiEntropy.Trees.OnVisibleChange(partition, key, tombstone, null);
+        _antiEntropy.Trees.OnVisibleChange(partition, key, tombstone, after: null);
         TrackStorageOp(token, new StorageOp(partition, key, tombstone), counted: null);
         _storage.Purge(partition, key, tombstone, token);
     }
