@@ -22,7 +22,6 @@ internal sealed class AntiEntropy
     private readonly IRandom _random;
     private readonly Dictionary<long, RepairSession> _sessionsByRequest = new();
     private readonly Queue<RepairJob> _finished = new();
-    private readonly List<KeyValuePair<string, StoredValue>> _scratch = [];
     private RepairJob? _running;
     private long _sliceTimerId;
     private long _tickTimerId;
@@ -186,7 +185,7 @@ internal sealed class AntiEntropy
                 Route(m.RequestId, fromNode, s => s.OnHashes(m));
                 return true;
             case LeafEntriesReply m:
-                Route(m.RequestId, fromNode, s => s.OnEntries(m, Trees.Ready));
+                Route(m.RequestId, fromNode, s => s.OnEntries(m));
                 return true;
             case RepairPullReply m:
                 Route(m.RequestId, fromNode, s => s.OnPullReply(m));
@@ -233,24 +232,11 @@ internal sealed class AntiEntropy
         {
             return new LeafEntriesReply(request.RequestId, false, 0, []);
         }
-        var byLeaf = new Dictionary<int, List<LeafEntry>>();
         foreach (int leaf in request.Leaves)
         {
             if (leaf >= tree.LeafCount) return new LeafEntriesReply(request.RequestId, false, 0, []);
-            byLeaf[leaf] = [];
         }
-        string? after = null;
-        while (true)
-        {
-            _scratch.Clear();
-            int n = _host.Storage.Scan(request.Partition, after, _scratch, 4096);
-            foreach (var (key, value) in _scratch)
-            {
-                if (byLeaf.TryGetValue(tree.LeafOf(key), out var list)) list.Add(new LeafEntry(key, value.Version));
-            }
-            if (n < 4096) break;
-            after = _scratch[^1].Key;
-        }
+        var byLeaf = LeafDiff.EntriesByLeaf(_host.Storage, request.Partition, tree, request.Leaves);
         var entries = new List<LeafEntry>();
         int covered = 0;
         long sizeBytes = 0;

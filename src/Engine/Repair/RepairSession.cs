@@ -25,9 +25,9 @@ internal sealed class RepairSession
     private readonly Queue<int> _leavesToFetch = new();
     private readonly Queue<string> _keysToPull = new();
     private readonly Dictionary<long, (string Key, int Attempts)> _pushes = new();
-    private readonly List<KeyValuePair<string, StoredValue>> _scratch = [];
     private long _outstandingId;
-    private Message? _outstanding;
+    /// <summary>Builds the outstanding request for a given request id (each retry gets a fresh id); null when none is outstanding.</summary>
+    private Func<long, Message>? _outstanding;
     private int[]? _askedNodes;
     private int[]? _askedLeaves;
     private string[]? _askedKeys;
@@ -99,34 +99,30 @@ internal sealed class RepairSession
         Advance();
     }
 
-    public void OnEntries(LeafEntriesReply reply, Func<int, MerkleTree?> trees)
+    public void OnEntries(LeafEntriesReply reply)
     {
         if (State != RepairState.Streaming || reply.RequestId != _outstandingId || _askedLeaves is null) return;
         if (!reply.Ready) return; // as for hashes: retried at the timeout
-        MerkleTree? tree = trees(Partition);
+        MerkleTree? tree = LocalTree();
         if (tree is null || reply.LeavesCovered < 1 || reply.LeavesCovered > _askedLeaves.Length)
         {
             Retry();
             return;
         }
         ClearOutstanding();
-        var covered = new HashSet<int>();
-        for (int i = 0; i < reply.LeavesCovered; i++) covered.Add(_askedLeaves[i]);
-        // Leaves that did not fit go back to the front of the line.
-        var rest = new List<int>();
-        for (int i = reply.LeavesCovered; i < _askedLeaves.Length; i++) rest.Add(_askedLeaves[i]);
-        foreach (int leaf in _leavesToFetch) rest.Add(leaf);
-        _leavesToFetch.Clear();
-        foreach (int leaf in rest) _leavesToFetch.Enqueue(leaf);
-
-        var local = LocalEntries(tree, covered);
+        RequeueUncovered(_leavesToFetch, _askedLeaves, reply.LeavesCovered);
+        var local = new List<LeafEntry>();
+        foreach (var entries in LeafDiff.EntriesByLeaf(_host.Storage, Partition, tree, _askedLeaves.Take(reply.LeavesCovered)).Values)
+        {
+            local.AddRange(entries);
+        }
         var (push, pull) = LeafDiff.Compare(local, reply.Entries);
         var remoteKeys = new HashSet<string>(StringComparer.Ordinal);
         foreach (LeafEntry e in reply.Entries) remoteKeys.Add(e.Key);
         foreach (string key in push)
         {
             if (!remoteKeys.Contains(key) && IsPurgeableTombstone(key)) continue;
-            Push(key);
+            SendPush(key, attempt: 1);
         }
         foreach (string key in pull) _keysToPull.Enqueue(key);
         Advance();
@@ -152,11 +148,7 @@ internal sealed class RepairSession
             _host.ApplyRepair(Partition, item.Key, new StoredValue(item.Version, item.Value));
             Job.KeysRepaired++;
         }
-        var rest = new List<string>();
-        for (int i = reply.KeysCovered; i < _askedKeys.Length; i++) rest.Add(_askedKeys[i]);
-        foreach (string key in _keysToPull) rest.Add(key);
-        _keysToPull.Clear();
-        foreach (string key in rest) _keysToPull.Enqueue(key);
+        RequeueUncovered(_keysToPull, _askedKeys, reply.KeysCovered);
         Advance();
     }
 
@@ -164,7 +156,7 @@ internal sealed class RepairSession
     {
         if (!_pushes.Remove(requestId, out var push)) return;
         if (ok) Job.KeysRepaired++;
-        else if (!RetryPush(push.Key, push.Attempts)) return;
+        else if (!SendPush(push.Key, push.Attempts + 1)) return;
         Advance();
     }
 
@@ -177,7 +169,7 @@ internal sealed class RepairSession
         }
         else if (_pushes.Remove(requestId, out var push))
         {
-            if (RetryPush(push.Key, push.Attempts)) Advance();
+            if (SendPush(push.Key, push.Attempts + 1)) Advance();
         }
     }
 
@@ -213,25 +205,17 @@ internal sealed class RepairSession
         }
     }
 
-    private void Push(string key)
+    /// <summary>Pushes our version of the key as an acked write; false if the key has used up its attempts (the session failed).</summary>
+    private bool SendPush(string key, int attempt)
     {
-        if (!_host.Storage.TryGet(Partition, key, out StoredValue value)) return;
-        long id = _host.NewRequestId();
-        _pushes[id] = (key, 1);
-        Job.BytesSent += _host.Send(Peer, new ReplicaWrite(id, key, value.Version, value.Value));
-        _host.StartTimer(id, _options.RequestTimeoutMs);
-    }
-
-    private bool RetryPush(string key, int attempts)
-    {
-        if (attempts >= _options.MaxAttempts)
+        if (attempt > _options.MaxAttempts)
         {
             Fail();
             return false;
         }
         if (!_host.Storage.TryGet(Partition, key, out StoredValue value)) return true;
         long id = _host.NewRequestId();
-        _pushes[id] = (key, attempts + 1);
+        _pushes[id] = (key, attempt);
         Job.BytesSent += _host.Send(Peer, new ReplicaWrite(id, key, value.Version, value.Value));
         _host.StartTimer(id, _options.RequestTimeoutMs);
         return true;
@@ -240,36 +224,42 @@ internal sealed class RepairSession
     private void SendRequest(Func<long, Message> build)
     {
         _attempts = 0;
-        Resend(build);
+        _outstanding = build;
+        Resend();
     }
 
-    private Func<long, Message>? _rebuild;
-
-    private void Resend(Func<long, Message> build)
+    private void Resend()
     {
-        _rebuild = build;
         _attempts++;
         _outstandingId = _host.NewRequestId();
-        _outstanding = build(_outstandingId);
-        Job.BytesSent += _host.Send(Peer, _outstanding);
+        Job.BytesSent += _host.Send(Peer, _outstanding!(_outstandingId));
         _host.StartTimer(_outstandingId, _options.RequestTimeoutMs);
     }
 
     private void Retry()
     {
-        if (_attempts >= _options.MaxAttempts || _rebuild is null)
+        if (_attempts >= _options.MaxAttempts || _outstanding is null)
         {
             Fail();
             return;
         }
-        Resend(_rebuild);
+        Resend();
     }
 
     private void ClearOutstanding()
     {
         _outstanding = null;
-        _rebuild = null;
         _outstandingId = 0;
+    }
+
+    /// <summary>Items a reply did not cover go back to the front of the queue, ahead of the rest.</summary>
+    private static void RequeueUncovered<T>(Queue<T> queue, T[] asked, int covered)
+    {
+        var rest = new List<T>(asked.Length - covered + queue.Count);
+        for (int i = covered; i < asked.Length; i++) rest.Add(asked[i]);
+        rest.AddRange(queue);
+        queue.Clear();
+        foreach (T item in rest) queue.Enqueue(item);
     }
 
     private void Fail()
@@ -293,23 +283,6 @@ internal sealed class RepairSession
     private bool IsPurgeableTombstone(string key) =>
         _host.Storage.TryGet(Partition, key, out StoredValue value) && value.IsTombstone
         && value.Version.TimestampMicros < PurgeCutoffMicros;
-
-    private List<LeafEntry> LocalEntries(MerkleTree tree, HashSet<int> leaves)
-    {
-        var entries = new List<LeafEntry>();
-        string? after = null;
-        while (true)
-        {
-            _scratch.Clear();
-            int n = _host.Storage.Scan(Partition, after, _scratch, 4096);
-            foreach (var (key, value) in _scratch)
-            {
-                if (leaves.Contains(tree.LeafOf(key))) entries.Add(new LeafEntry(key, value.Version));
-            }
-            if (n < 4096) return entries;
-            after = _scratch[^1].Key;
-        }
-    }
 
     private int Token(string key) => Hashing.Token.OfKey(key).Partition(_host.Placement.PartitionCount);
 
