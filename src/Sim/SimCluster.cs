@@ -105,7 +105,8 @@ public sealed class SimCluster
         var violations = new List<string>();
         if (!converged)
         {
-            violations.Add($"convergence: replicas still differ {Options.ConvergenceDeadlineMs} ms after healing ({DisagreeingPartitions()} partitions){DescribeDisagreement()}");
+            List<int> disagreeing = DisagreeingPartitions();
+            violations.Add($"convergence: replicas still differ {Options.ConvergenceDeadlineMs} ms after healing ({disagreeing.Count} partitions){DescribeDisagreement(disagreeing)}");
         }
         Checker.CheckFinalState(this, violations);
 
@@ -142,11 +143,12 @@ public sealed class SimCluster
     public long? ConvergedAtMicros { get; private set; }
 
     /// <summary>True when, for every partition, every replica has built its tree and all roots are equal.</summary>
-    internal bool ReplicasAgree() => DisagreeingPartitions() == 0;
+    internal bool ReplicasAgree() => DisagreeingPartitions().Count == 0;
 
-    private int DisagreeingPartitions()
+    /// <summary>Partitions where some replica is down, has not built its tree, or has a different root.</summary>
+    private List<int> DisagreeingPartitions()
     {
-        int disagreeing = 0;
+        var disagreeing = new List<int>();
         for (int p = 0; p < Placement.PartitionCount; p++)
         {
             UInt128? first = null;
@@ -155,7 +157,7 @@ public sealed class SimCluster
                 UInt128? root = Nodes[replica].Up ? Nodes[replica].Engine.MerkleRoot(p) : null;
                 if (root is null || (first is not null && root != first))
                 {
-                    disagreeing++;
+                    disagreeing.Add(p);
                     break;
                 }
                 first = root;
@@ -164,13 +166,16 @@ public sealed class SimCluster
         return disagreeing;
     }
 
-    /// <summary>The first few keys on which the replicas of a disagreeing partition differ, for the violation message.</summary>
-    private string DescribeDisagreement()
+    /// <summary>The first few keys on which the replicas of disagreeing partitions differ, for the violation message.</summary>
+    private string DescribeDisagreement(List<int> partitions)
     {
         var parts = new List<string>();
-        for (int p = 0; p < Placement.PartitionCount && parts.Count < 3; p++)
+        foreach (int p in partitions)
         {
+            if (parts.Count >= 3) break;
             int[] replicas = Placement.PreferenceList(p).ToArray();
+            string roots = string.Join(' ', replicas.Select(r =>
+                $"node{r}:{(Nodes[r].Engine.MerkleRoot(p) is { } root ? root.ToString("x32")[..8] : "unbuilt")}"));
             var keys = new SortedSet<string>(StringComparer.Ordinal);
             foreach (int r in replicas)
             {
@@ -178,38 +183,20 @@ public sealed class SimCluster
                 Nodes[r].Storage.Scan(p, null, entries, 100_000);
                 foreach (var e in entries) keys.Add(e.Key);
             }
+            int before = parts.Count;
             foreach (string key in keys)
             {
                 var held = replicas.Select(r => Nodes[r].Storage.TryGet(p, key, out var v) ? v : null).ToArray();
                 if (held.All(h => Equals(h, held[0]))) continue;
-                var roots = replicas.Select(r => $"node{r}:{(Nodes[r].Engine.MerkleRoot(p) is { } root ? root.ToString("x").PadLeft(32, '0')[..8] : "unbuilt")}");
-                parts.Add($"p{p} {key}: " + string.Join(", ", replicas.Select((r, i) => $"node{r}={(held[i] is null ? "absent" : held[i]!.IsTombstone ? $"tombstone v={held[i]!.Version}" : $"v={held[i]!.Version}")}"))
-                    + $" (roots {string.Join(' ', roots)})");
+                parts.Add($"p{p} {key}: " + string.Join(", ", replicas.Select((r, i) => $"node{r}={Describe(held[i])}")) + $" (roots {roots})");
                 if (parts.Count >= 3) break;
             }
-            if (parts.Count == 0 && DisagreeingPartitionsList().Contains(p))
-            {
-                var roots = replicas.Select(r => $"node{r}:{(Nodes[r].Engine.MerkleRoot(p) is { } root ? root.ToString("x").PadLeft(32, '0')[..8] : "unbuilt")}");
-                parts.Add($"p{p}: storage equal but Merkle roots differ ({string.Join(' ', roots)})");
-            }
+            if (parts.Count == before) parts.Add($"p{p}: storage equal but Merkle roots differ ({roots})");
         }
         return parts.Count == 0 ? "" : ": " + string.Join("; ", parts);
-    }
 
-    private List<int> DisagreeingPartitionsList()
-    {
-        var list = new List<int>();
-        for (int p = 0; p < Placement.PartitionCount; p++)
-        {
-            UInt128? first = null;
-            foreach (int replica in Placement.PreferenceList(p))
-            {
-                UInt128? root = Nodes[replica].Up ? Nodes[replica].Engine.MerkleRoot(p) : null;
-                if (root is null || (first is not null && root != first)) { list.Add(p); break; }
-                first = root;
-            }
-        }
-        return list;
+        static string Describe(Meteora.Engine.Versioning.StoredValue? v) =>
+            v is null ? "absent" : v.IsTombstone ? $"tombstone v={v.Version}" : $"v={v.Version}";
     }
 
     /// <summary>Processes events until <paramref name="done"/> holds (checked every event, or every checkEveryMicros of virtual time) or the deadline passes.</summary>
