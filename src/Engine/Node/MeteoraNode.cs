@@ -127,7 +127,7 @@ public sealed class MeteoraNode : IRepairHost
         }
 
         int partition = Token.OfKey(request.Key).Partition(_placement.PartitionCount);
-        int[] replicas = _placement.PreferenceList(partition).ToArray();
+        int[] replicas = _placement.PreferenceArray(partition); // shared, read-only
         long requestId = _nextRequestId++;
         if (request.Operation == ClientOperation.Get)
         {

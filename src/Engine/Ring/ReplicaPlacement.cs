@@ -46,6 +46,13 @@ public sealed class ReplicaPlacement
         return _preferenceLists[partition];
     }
 
+    /// <summary>The precomputed list itself, for engine code that only reads it (no copy per request).</summary>
+    internal int[] PreferenceArray(int partition)
+    {
+        PreferenceList(partition); // bounds check with its message
+        return _preferenceLists[partition];
+    }
+
     public bool IsReplica(int partition, int node) => PreferenceList(partition).Contains(node);
 
     /// <summary>How many partitions each node is a replica of, in ascending node id order.</summary>
