@@ -44,7 +44,7 @@ internal sealed class TwoReplicas
     /// <summary>Stores a version on one replica, as a repair write would (it updates that replica's Merkle tree).</summary>
     public void Put(int node, string key, long timestampMicros, string value)
     {
-        _hosts[node].Node.OnMessage(1 - node, new ReplicaWrite(0, key, new Meteora.Engine.Versioning.WriteVersion(timestampMicros, 9), Encoding.UTF8.GetBytes(value)));
+        _hosts[node].Node.OnMessage(1 - node, new ReadRepair(key, new Meteora.Engine.Versioning.WriteVersion(timestampMicros, 9), Encoding.UTF8.GetBytes(value)));
         if (_hosts[node].Storage.PendingCount > 10_000) _hosts[node].FlushDisk();
     }
 
@@ -78,7 +78,7 @@ internal sealed class TwoReplicas
     private sealed class Host : IClock, IScheduler, ITransport, IClientResponder, IRandom
     {
         private readonly TwoReplicas _pair;
-        private readonly List<long> _timers = [];
+        private readonly List<TimerId> _timers = [];
         private ulong _random;
 
         public Host(TwoReplicas pair, int id, ReplicaPlacement placement, RepairOptions repair)
@@ -93,9 +93,9 @@ internal sealed class TwoReplicas
         public InMemoryStorage Storage { get; }
         public long NowMicros => 1_800_000_000_000_000;
 
-        public void StartTimer(long timerId, long delayMs)
+        public void StartTimer(TimerId timer, long delayMicros)
         {
-            if (delayMs == 0) _timers.Add(timerId); // only rebuild slices; repair timeouts never fire here
+            if (delayMicros == 0) _timers.Add(timer); // only rebuild slices; repair timeouts never fire here
         }
 
         public void Send(int toNode, Message message) => _pair.Send(Node.NodeId, toNode, message);
@@ -112,7 +112,7 @@ internal sealed class TwoReplicas
         {
             while (_timers.Count > 0)
             {
-                long id = _timers[^1];
+                TimerId id = _timers[^1];
                 _timers.RemoveAt(_timers.Count - 1);
                 Node.OnTimer(id);
             }

@@ -8,7 +8,8 @@ namespace Meteora.Sim;
 /// Watches replication traffic for the rule "a replica never acknowledges a write before it is
 /// durable": when a replica sends a positive ack, the durable part of its disk must already hold that
 /// version of the key (or a newer one). Checked at the instant of the ack, so it needs no lucky crash.
-/// (A coordinator's ack to itself never crosses the network and is not seen here.)
+/// Repair pushes and their acks are checked the same way. (An ack a node sends itself goes through
+/// its local queue, not the network, and is not seen here.)
 /// </summary>
 internal sealed class AckOracle(SimCluster cluster)
 {
@@ -26,24 +27,33 @@ internal sealed class AckOracle(SimCluster cluster)
     {
         switch (message)
         {
-            case ReplicaWrite { RequestId: not 0 } write:
+            case ReplicaWrite write:
                 _writes[(from, write.RequestId, to)] = (write.Key, write.Version);
                 break;
-            case ReplicaWriteAck { Ok: true } ack:
-                if (!_writes.Remove((to, ack.RequestId, from), out var written)) return;
-                SimNode replica = cluster.Nodes[from];
-                int partition = Token.OfKey(written.Key).Partition(cluster.Placement.PartitionCount);
-                WriteVersion durable = replica.DurableVersion(partition, written.Key);
-                if (durable < written.Version)
-                {
-                    _violationCount++;
-                    if (_violations.Count < MaxReported)
-                    {
-                        _violations.Add($"ack before durable: node{from} acked {written.Key} v={written.Version} to node{to} " +
-                            $"(request {ack.RequestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms while its disk holds v={durable}");
-                    }
-                }
+            case RepairPush push:
+                _writes[(from, push.RequestId, to)] = (push.Key, push.Version);
                 break;
+            case ReplicaWriteAck { Ok: true } ack:
+                CheckAck(from, to, ack.RequestId);
+                break;
+            case RepairPushAck { Ok: true } ack:
+                CheckAck(from, to, ack.RequestId);
+                break;
+        }
+    }
+
+    private void CheckAck(int from, int to, long requestId)
+    {
+        if (!_writes.Remove((to, requestId, from), out var written)) return;
+        SimNode replica = cluster.Nodes[from];
+        int partition = Token.OfKey(written.Key).Partition(cluster.Placement.PartitionCount);
+        WriteVersion durable = replica.DurableVersion(partition, written.Key);
+        if (durable >= written.Version) return;
+        _violationCount++;
+        if (_violations.Count < MaxReported)
+        {
+            _violations.Add($"ack before durable: node{from} acked {written.Key} v={written.Version} to node{to} " +
+                $"(request {requestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms while its disk holds v={durable}");
         }
     }
 }

@@ -25,6 +25,8 @@ public sealed class SimCluster
     private readonly TextWriter? _trace;
     private long _sequence;
     private long _events;
+    private long _invariantChecks;
+    private readonly long[] _eventsByNode;
 
     public SimCluster(ulong seed, SimOptions options, TextWriter? trace = null, Schedule? schedule = null)
     {
@@ -47,6 +49,7 @@ public sealed class SimCluster
         Buggify = new SimBuggify(Schedule.BuggifySites, SimRandom.Stream(seed, "buggify"), options.BuggifyFireProbability);
         Workload = new Workload(this, SimRandom.Stream(seed, "workload"), Schedule.Ops);
         Nodes = new SimNode[options.Nodes];
+        _eventsByNode = new long[options.Nodes];
         for (int i = 0; i < options.Nodes; i++)
         {
             var nodeOptions = new NodeOptions
@@ -88,9 +91,49 @@ public sealed class SimCluster
     internal SimRandom DiskRandom => _disk;
     internal bool Tracing => _trace is not null;
 
+    /// <summary>Every this many events a node handles, its invariant check also runs the costly parts.</summary>
+    private const int DeepCheckEveryEvents = 256;
+
+    /// <summary>
+    /// Runs the invariant checks of the node that just handled an event (TigerBeetle checks its replica
+    /// after every message; the other nodes' state did not change, so checking them again would only
+    /// repeat the same answer). A violated invariant ends the run as a failure naming the node and time.
+    /// </summary>
+    internal void CheckInvariants(int node)
+    {
+        SimNode target = Nodes[node];
+        if (!target.Up) return;
+        _invariantChecks++;
+        bool deep = ++_eventsByNode[node] % DeepCheckEveryEvents == 0;
+        try
+        {
+            target.Engine.CheckInvariants(deep);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvariantViolationException($"invariant: node{node} at {(NowMicros - EpochMicros) / 1000.0:F3}ms after event {_events}: {e.Message}", e);
+        }
+    }
+
     public SimResult Run()
     {
         long wallStart = Stopwatch.GetTimestamp();
+        try
+        {
+            return RunPhases(wallStart);
+        }
+        catch (InvariantViolationException e)
+        {
+            return new SimResult(Seed, false, _hash.ToString(), _events, (NowMicros - EpochMicros) / 1000,
+                (long)Stopwatch.GetElapsedTime(wallStart).TotalMilliseconds, 0, 0, [e.Message])
+            {
+                InvariantChecks = _invariantChecks,
+            };
+        }
+    }
+
+    private SimResult RunPhases(long wallStart)
+    {
         Workload.Start();
         Nemesis.Start();
         RunUntil(() => Workload.PlanDone, long.MaxValue);
@@ -136,6 +179,7 @@ public sealed class SimCluster
             SkewDiscardedWrites = report.SkewDiscardedWrites,
             ConvergenceMs = ConvergedAtMicros is { } at ? (at - HealedAtMicros) / 1000 : null,
             TombstonesPurged = Purges.Count,
+            InvariantChecks = _invariantChecks,
         };
     }
 
@@ -259,6 +303,7 @@ public sealed class SimCluster
         _hash.Add(ev.Node);
         _hash.Add(ev.From);
         _hash.Add(ev.Id);
+        _hash.Add((long)ev.Owner);
         switch (ev.Kind)
         {
             case SimEventKind.ClientInvoke:
@@ -276,13 +321,18 @@ public sealed class SimCluster
                     }
                     if (Tracing) Trace($"node{ev.Node} <- node{ev.From} {TraceFormat.Describe(message)}");
                     target.Engine.OnMessage(ev.From, message);
+                    CheckInvariants(ev.Node);
                     break;
                 }
             case SimEventKind.Timer:
-                if (IsCurrent(ev)) Nodes[ev.Node].Engine.OnTimer(ev.Id);
+                if (!IsCurrent(ev)) break;
+                Nodes[ev.Node].Engine.OnTimer(new Meteora.Engine.Runtime.TimerId(ev.Owner, ev.Id));
+                CheckInvariants(ev.Node);
                 break;
             case SimEventKind.DiskComplete:
-                if (IsCurrent(ev)) Nodes[ev.Node].CompleteDisk();
+                if (!IsCurrent(ev)) break;
+                Nodes[ev.Node].CompleteDisk();
+                CheckInvariants(ev.Node);
                 break;
             case SimEventKind.SendFailed:
                 if (IsCurrent(ev))
@@ -291,6 +341,7 @@ public sealed class SimCluster
                     Message unsent = MessageCodec.Decode(ev.Frame!);
                     if (Tracing) Trace($"node{ev.Node} could not reach node{ev.From}: {unsent.Kind} not sent");
                     Nodes[ev.Node].Engine.OnSendFailed(ev.From, unsent);
+                    CheckInvariants(ev.Node);
                 }
                 break;
             case SimEventKind.FaultStart:
@@ -310,3 +361,6 @@ public sealed class SimCluster
         return node.Up && node.Incarnation == ev.Incarnation;
     }
 }
+
+/// <summary>An engine invariant check failed during a simulated run.</summary>
+internal sealed class InvariantViolationException(string message, Exception inner) : Exception(message, inner);

@@ -18,6 +18,9 @@ internal sealed class SimEvent
     public required int Node { get; init; }
     public int From { get; init; }
     public long Id { get; init; }
+
+    /// <summary>For a timer: the engine room that owns it (with <see cref="Id"/>, the engine's TimerId).</summary>
+    public Meteora.Engine.Runtime.TimerOwner Owner { get; init; }
     public byte[]? Frame { get; init; }
 
     /// <summary>For a node's timers and disk completions: the incarnation that scheduled them (a crash voids them).</summary>

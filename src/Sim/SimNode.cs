@@ -38,9 +38,9 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder
     public bool Up { get; private set; } = true;
     public int Incarnation { get; private set; }
 
-    public void StartTimer(long timerId, long delayMs) =>
-        _cluster.Enqueue(_cluster.NowMicros + delayMs * 1000,
-            new SimEvent { Kind = SimEventKind.Timer, Node = Id, Id = timerId, Incarnation = Incarnation });
+    public void StartTimer(TimerId timer, long delayMicros) =>
+        _cluster.Enqueue(_cluster.NowMicros + delayMicros,
+            new SimEvent { Kind = SimEventKind.Timer, Node = Id, Id = timer.Id, Owner = timer.Owner, Incarnation = Incarnation });
 
     public void Send(int toNode, Message message)
     {

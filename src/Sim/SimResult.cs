@@ -24,6 +24,9 @@ public sealed record SimResult(
     /// <summary>Tombstones purged (past their grace period and repaired everywhere), over all nodes.</summary>
     public int TombstonesPurged { get; init; }
 
+    /// <summary>Engine invariant checks run (one per node per event it handled, plus the periodic deep ones).</summary>
+    public long InvariantChecks { get; init; }
+
     public string ToJson()
     {
         using var stream = new MemoryStream();
@@ -46,6 +49,7 @@ public sealed record SimResult(
             if (ConvergenceMs is { } convergence) json.WriteNumber("convergenceMs", convergence);
             else json.WriteNull("convergenceMs");
             json.WriteNumber("tombstonesPurged", TombstonesPurged);
+            json.WriteNumber("invariantChecks", InvariantChecks);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

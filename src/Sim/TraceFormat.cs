@@ -10,7 +10,10 @@ internal static class TraceFormat
 
     public static string Describe(Message message) => message switch
     {
-        ReplicaWrite m => $"ReplicaWrite #{m.RequestId} {m.Key} v={m.Version} {Value(m.Value)}{(m.RequestId == 0 ? " (repair, no ack)" : "")}",
+        ReplicaWrite m => $"ReplicaWrite #{m.RequestId} {m.Key} v={m.Version} {Value(m.Value)}",
+        ReadRepair m => $"ReadRepair {m.Key} v={m.Version} {Value(m.Value)}",
+        RepairPush m => $"RepairPush #{m.RequestId} {m.Key} v={m.Version} {Value(m.Value)}",
+        RepairPushAck m => $"RepairPushAck #{m.RequestId} {(m.Ok ? "ok" : "FAILED")}",
         ReplicaWriteAck m => $"ReplicaWriteAck #{m.RequestId} {(m.Ok ? "ok" : "FAILED")}",
         ReplicaRead m => $"ReplicaRead #{m.RequestId} {m.Key}",
         ReplicaReadReply m => m.Found ? $"ReplicaReadReply #{m.RequestId} v={m.Version} {Value(m.Value)}" : $"ReplicaReadReply #{m.RequestId} not found",

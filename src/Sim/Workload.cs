@@ -86,6 +86,7 @@ internal sealed class Workload
         }
         _inFlight.Add(record.Id, record);
         node.Engine.OnClientRequest(new ClientRequest(record.Id, operation, key, value, consistency));
+        _cluster.CheckInvariants(coordinator);
     }
 
     public void OnResult(int coordinator, ClientResult result)

@@ -52,7 +52,13 @@ public sealed class CodecTests
             select (Message)new RepairPullRequest(id, p, keys),
             from id in ArbMap.Default.GeneratorFor<long>() from covered in Gen.Choose(0, 300)
             from items in Gen.ArrayOf(from k in Keys from v in Versions from value in Values select new RepairItem(k, v, value)).Resize(10)
-            select (Message)new RepairPullReply(id, covered, items))
+            select (Message)new RepairPullReply(id, covered, items),
+            from key in Keys from v in Versions from value in Values
+            select (Message)new ReadRepair(key, v, value),
+            from id in ArbMap.Default.GeneratorFor<long>() from key in Keys from v in Versions from value in Values
+            select (Message)new RepairPush(id, key, v, value),
+            from id in ArbMap.Default.GeneratorFor<long>() from ok in ArbMap.Default.GeneratorFor<bool>()
+            select (Message)new RepairPushAck(id, ok))
         .ToArbitrary();
 
     private static bool IsValidUnicode(string s)

@@ -109,7 +109,7 @@ public sealed class CoordinatorTests
         // The other replies arrive after the client's answer; the coordinator still repairs.
         cluster.Deliver(m => m.Message is ReplicaRead);
         cluster.Deliver(m => m.Message is ReplicaReadReply);
-        var repairs = cluster.InFlight.Where(m => m.Message is ReplicaWrite { RequestId: 0 }).ToList();
+        var repairs = cluster.InFlight.Where(m => m.Message is ReadRepair).ToList();
         Assert.Single(repairs);
         Assert.Equal(replicas[2], repairs[0].To);
         cluster.Settle();
@@ -146,7 +146,7 @@ public sealed class CoordinatorTests
         int partition = Meteora.Engine.Hashing.Token.OfKey(key).Partition(64);
         var replica = cluster.Hosts[replicas[1]];
         var stale = new WriteVersion(5, 0);
-        replica.Node.OnMessage(0, new ReplicaWrite(0, key, new WriteVersion(9, 0), B("newer")));
+        replica.Node.OnMessage(0, new ReadRepair(key, new WriteVersion(9, 0), B("newer")));
         replica.Node.OnMessage(0, new ReplicaWrite(42, key, stale, B("older")));
         // The newer value's own write fails and is rolled back.
         long failed = replica.Storage.CompleteOldest(durable: false);
@@ -167,7 +167,7 @@ public sealed class CoordinatorTests
         int partition = Meteora.Engine.Hashing.Token.OfKey(key).Partition(64);
         int replica = replicas[1];
         // The replica holds a newer, not yet durable version.
-        cluster[replica].OnMessage(0, new ReplicaWrite(0, key, new WriteVersion(long.MaxValue / 2, 0), B("newer")));
+        cluster[replica].OnMessage(0, new ReadRepair(key, new WriteVersion(long.MaxValue / 2, 0), B("newer")));
         cluster[replica].OnMessage(0, new ReplicaWrite(42, key, new WriteVersion(5, 0), B("older")));
         Assert.Empty(cluster.InFlight);
         cluster.Hosts[replica].FlushDisk();

@@ -108,10 +108,10 @@ internal sealed class ManualCluster
         public MeteoraNode Node { get; }
         public InMemoryStorage Storage { get; }
         public List<ClientResult> Results { get; } = [];
-        public List<long> Timers { get; } = [];
+        public List<TimerId> Timers { get; } = [];
 
         public long NowMicros => _cluster.NowMicros;
-        public void StartTimer(long timerId, long delayMs) => Timers.Add(timerId);
+        public void StartTimer(TimerId timer, long delayMicros) => Timers.Add(timer);
         public void Send(int toNode, Message message) => _cluster.InFlight.Add((Node.NodeId, toNode, message));
         public void Respond(ClientResult result) => Results.Add(result);
         public ulong NextUInt64() => ++_random;
@@ -126,7 +126,7 @@ internal sealed class ManualCluster
         {
             var timers = Timers.ToList();
             Timers.Clear();
-            foreach (long id in timers) Node.OnTimer(id);
+            foreach (TimerId id in timers) Node.OnTimer(id);
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class RepairExchangeTests
         // Distinct writes have distinct versions: a tombstone never shares its version with a value.
         var version = new WriteVersion(Math.Abs(state), state > 0 ? 7u : 9u);
         byte[]? value = state > 0 ? Encoding.UTF8.GetBytes($"{key}@{state}") : null;
-        cluster[node].OnMessage(1 - node, new ReplicaWrite(0, key, version, value));
+        cluster[node].OnMessage(1 - node, new ReadRepair(key, version, value));
     }
 
     private static Dictionary<string, StoredValue> Contents(ManualCluster cluster, int node) =>
@@ -146,16 +146,15 @@ public sealed class RepairExchangeTests
         cluster.BuildTrees();
         var host = cluster.Hosts[0];
         var tombstone = new WriteVersion(50, 1);
-        host.Node.OnMessage(1, new ReplicaWrite(0, "k", tombstone, null));
+        host.Node.OnMessage(1, new ReadRepair("k", tombstone, null));
         host.FlushDisk();
         int partition = Meteora.Engine.Hashing.Token.OfKey("k").Partition(8);
         UInt128? withTombstone = host.Node.MerkleRoot(partition);
 
         // Purge it by hand through the storage the node owns, as anti-entropy would, then let a
         // repair re-write the same tombstone before the purge's disk op fails.
-        var repairHost = (Meteora.Engine.Repair.IRepairHost)host.Node;
-        repairHost.PurgeTombstone(partition, "k", tombstone);
-        host.Node.OnMessage(1, new ReplicaWrite(0, "k", tombstone, null));
+        Assert.True(host.Node.Store.TryPurge(partition, "k", tombstone));
+        host.Node.OnMessage(1, new ReadRepair("k", tombstone, null));
         long purgeToken = host.Storage.CompleteOldest(durable: false);
         host.Node.OnStorageCompleted(purgeToken, false);
         host.FlushDisk();

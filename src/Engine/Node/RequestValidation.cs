@@ -33,6 +33,18 @@ public static class RequestValidation
             : null;
     }
 
+    /// <summary>The first problem with a whole client request (key, value, operation, R/W), or null.</summary>
+    public static string? Check(ClientRequest request, int consistency, int replicas)
+    {
+        string? error = CheckKey(request.Key);
+        if (error is null && request.Operation == ClientOperation.Set) error = CheckValue(request.Value);
+        if (error is null && request.Operation is not (ClientOperation.Get or ClientOperation.Set or ClientOperation.Delete))
+        {
+            error = $"unknown operation {request.Operation}";
+        }
+        return error ?? CheckConsistency(consistency, replicas, request.Operation);
+    }
+
     /// <summary>R or W must be in 1..replicas (the key's real replica count, min(N, nodes)).</summary>
     public static string? CheckConsistency(int consistency, int replicas, ClientOperation operation)
     {

@@ -14,7 +14,7 @@ namespace Meteora.Engine.Protocol;
 /// </summary>
 public static class MessageCodec
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static int EncodedSize(Message message)
     {
@@ -31,6 +31,9 @@ public static class MessageCodec
             LeafEntriesReply m => 1 + 8 + 1 + 4 + 4 + EntriesSize(m.Entries),
             RepairPullRequest m => 1 + 8 + 4 + 4 + KeysSize(m.Keys),
             RepairPullReply m => 1 + 8 + 4 + 4 + ItemsSize(m.Items),
+            ReadRepair m => 1 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
+            RepairPush m => 1 + 8 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
+            RepairPushAck => 1 + 8 + 1,
             _ => throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message)),
         };
     }
@@ -58,7 +61,7 @@ public static class MessageCodec
         {
             throw new ArgumentException($"destination has {destination.Length} bytes, message needs {size}", nameof(destination));
         }
-        var w = new Writer(destination);
+        var w = new CodecWriter(destination);
         w.U8((byte)message.Kind);
         switch (message)
         {
@@ -96,6 +99,15 @@ public static class MessageCodec
                 w.I64(m.RequestId); w.I32(m.KeysCovered); w.I32(m.Items.Length);
                 foreach (var item in m.Items) { w.Key(item.Key); w.Version(item.Version); w.Value(item.Value); }
                 break;
+            case ReadRepair m:
+                w.Key(m.Key); w.Version(m.Version); w.Value(m.Value);
+                break;
+            case RepairPush m:
+                w.I64(m.RequestId); w.Key(m.Key); w.Version(m.Version); w.Value(m.Value);
+                break;
+            case RepairPushAck m:
+                w.I64(m.RequestId); w.Bool(m.Ok);
+                break;
         }
         return w.Position;
     }
@@ -107,7 +119,7 @@ public static class MessageCodec
         {
             throw new ProtocolException($"frame is {frame.Length} bytes; the limit is {Limits.MaxMessageSizeBytes}");
         }
-        var r = new Reader(frame);
+        var r = new CodecReader(frame);
         byte kind = r.U8("kind");
         Message message = (MessageKind)kind switch
         {
@@ -121,6 +133,9 @@ public static class MessageCodec
             MessageKind.LeafEntriesReply => DecodeEntriesReply(ref r),
             MessageKind.RepairPullRequest => DecodePullRequest(ref r),
             MessageKind.RepairPullReply => DecodePullReply(ref r),
+            MessageKind.ReadRepair => new ReadRepair(r.Key(), r.Version(), r.Value()),
+            MessageKind.RepairPush => new RepairPush(r.I64("requestId"), r.Key(), r.Version(), r.Value()),
+            MessageKind.RepairPushAck => new RepairPushAck(r.I64("requestId"), r.Bool("ok")),
             _ => throw new ProtocolException($"unknown message kind {kind}"),
         };
         if (r.Remaining != 0)
@@ -130,7 +145,7 @@ public static class MessageCodec
         return message;
     }
 
-    private static ReplicaReadReply DecodeReadReply(ref Reader r)
+    private static ReplicaReadReply DecodeReadReply(ref CodecReader r)
     {
         long requestId = r.I64("requestId");
         bool found = r.Bool("found");
@@ -146,7 +161,7 @@ public static class MessageCodec
     /// <summary>Most items (tree nodes, leaves, keys, entries) one repair message may carry.</summary>
     public const int MaxRepairBatch = 1 << 16;
 
-    private static MerkleHashesReply DecodeHashesReply(ref Reader r)
+    private static MerkleHashesReply DecodeHashesReply(ref CodecReader r)
     {
         long id = r.I64("requestId");
         bool ready = r.Bool("ready");
@@ -156,7 +171,7 @@ public static class MessageCodec
         return new MerkleHashesReply(id, ready, hashes);
     }
 
-    private static LeafEntriesReply DecodeEntriesReply(ref Reader r)
+    private static LeafEntriesReply DecodeEntriesReply(ref CodecReader r)
     {
         long id = r.I64("requestId");
         bool ready = r.Bool("ready");
@@ -167,7 +182,7 @@ public static class MessageCodec
         return new LeafEntriesReply(id, ready, covered, entries);
     }
 
-    private static RepairPullRequest DecodePullRequest(ref Reader r)
+    private static RepairPullRequest DecodePullRequest(ref CodecReader r)
     {
         long id = r.I64("requestId");
         int partition = r.NonNegative("partition");
@@ -177,7 +192,7 @@ public static class MessageCodec
         return new RepairPullRequest(id, partition, keys);
     }
 
-    private static RepairPullReply DecodePullReply(ref Reader r)
+    private static RepairPullReply DecodePullReply(ref CodecReader r)
     {
         long id = r.I64("requestId");
         int covered = r.NonNegative("keysCovered");
@@ -236,159 +251,5 @@ public static class MessageCodec
             throw new ArgumentException($"value is {value.Length} bytes; the limit is {Limits.MaxValueSizeBytes}");
         }
         return 4 + (value?.Length ?? 0);
-    }
-
-    private ref struct Writer(Span<byte> buffer)
-    {
-        private readonly Span<byte> _buffer = buffer;
-        public int Position;
-
-        public void U8(byte v) => _buffer[Position++] = v;
-        public void Bool(bool v) => U8(v ? (byte)1 : (byte)0);
-        public void I64(long v) { BinaryPrimitives.WriteInt64BigEndian(_buffer[Position..], v); Position += 8; }
-        public void I32(int v) { BinaryPrimitives.WriteInt32BigEndian(_buffer[Position..], v); Position += 4; }
-        public void U128(UInt128 v) { BinaryPrimitives.WriteUInt128BigEndian(_buffer[Position..], v); Position += 16; }
-
-        public void Ints(int[] values)
-        {
-            I32(values.Length);
-            foreach (int v in values) I32(v);
-        }
-
-        public void Key(string key)
-        {
-            int n = StrictUtf8.GetBytes(key, _buffer[(Position + 2)..]);
-            BinaryPrimitives.WriteUInt16BigEndian(_buffer[Position..], (ushort)n);
-            Position += 2 + n;
-        }
-
-        public void Version(WriteVersion v)
-        {
-            BinaryPrimitives.WriteInt64BigEndian(_buffer[Position..], v.TimestampMicros);
-            BinaryPrimitives.WriteUInt32BigEndian(_buffer[(Position + 8)..], v.Node);
-            Position += 12;
-        }
-
-        public void Value(byte[]? value)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(_buffer[Position..], value is null ? -1 : value.Length);
-            Position += 4;
-            if (value is not null)
-            {
-                value.CopyTo(_buffer[Position..]);
-                Position += value.Length;
-            }
-        }
-    }
-
-    private ref struct Reader(ReadOnlySpan<byte> buffer)
-    {
-        private readonly ReadOnlySpan<byte> _buffer = buffer;
-        private int _position;
-
-        public readonly int Remaining => _buffer.Length - _position;
-
-        private ReadOnlySpan<byte> Take(int count, string field)
-        {
-            if (count < 0 || Remaining < count)
-            {
-                throw new ProtocolException($"frame truncated reading {field}: needs {count} bytes, {Remaining} left");
-            }
-            ReadOnlySpan<byte> slice = _buffer.Slice(_position, count);
-            _position += count;
-            return slice;
-        }
-
-        public byte U8(string field) => Take(1, field)[0];
-
-        public bool Bool(string field)
-        {
-            byte b = U8(field);
-            return b switch
-            {
-                0 => false,
-                1 => true,
-                _ => throw new ProtocolException($"{field} must be 0 or 1, got {b}"),
-            };
-        }
-
-        public long I64(string field) => BinaryPrimitives.ReadInt64BigEndian(Take(8, field));
-
-        public int I32(string field) => BinaryPrimitives.ReadInt32BigEndian(Take(4, field));
-
-        public UInt128 U128(string field) => BinaryPrimitives.ReadUInt128BigEndian(Take(16, field));
-
-        public int NonNegative(string field)
-        {
-            int v = I32(field);
-            if (v < 0) throw new ProtocolException($"{field} is negative ({v})");
-            return v;
-        }
-
-        public int Depth()
-        {
-            byte depth = U8("depth");
-            if (depth > Merkle.MerkleTree.MaxDepth) throw new ProtocolException($"Merkle depth {depth} is over {Merkle.MerkleTree.MaxDepth}");
-            return depth;
-        }
-
-        /// <summary>An item count, checked against the batch limit and the bytes left (each item needs at least minItemBytes).</summary>
-        public int Count(string field, int minItemBytes)
-        {
-            int count = I32(field + " count");
-            if (count < 0 || count > MaxRepairBatch) throw new ProtocolException($"{field} count {count} is outside 0..{MaxRepairBatch}");
-            if ((long)count * minItemBytes > Remaining) throw new ProtocolException($"frame truncated: {count} {field} cannot fit in {Remaining} bytes");
-            return count;
-        }
-
-        public int[] Ints(string field)
-        {
-            int count = Count(field, 4);
-            var values = new int[count];
-            for (int i = 0; i < count; i++)
-            {
-                values[i] = I32(field);
-                if (values[i] < 0) throw new ProtocolException($"{field} contains a negative value ({values[i]})");
-            }
-            return values;
-        }
-
-        public string Key()
-        {
-            int length = BinaryPrimitives.ReadUInt16BigEndian(Take(2, "key length"));
-            if (length > Limits.MaxKeySizeBytes)
-            {
-                throw new ProtocolException($"key is {length} bytes; the limit is {Limits.MaxKeySizeBytes}");
-            }
-            ReadOnlySpan<byte> bytes = Take(length, "key");
-            try
-            {
-                return StrictUtf8.GetString(bytes);
-            }
-            catch (DecoderFallbackException)
-            {
-                throw new ProtocolException("key is not valid UTF-8");
-            }
-        }
-
-        public WriteVersion Version()
-        {
-            long micros = BinaryPrimitives.ReadInt64BigEndian(Take(8, "version timestamp"));
-            uint node = BinaryPrimitives.ReadUInt32BigEndian(Take(4, "version node"));
-            if (micros < 0) throw new ProtocolException($"version timestamp is negative ({micros})");
-            return new WriteVersion(micros, node);
-        }
-
-        public byte[]? Value()
-        {
-            int length = BinaryPrimitives.ReadInt32BigEndian(Take(4, "value length"));
-            if (length == -1) return null;
-            if (length < -1) throw new ProtocolException($"value length is negative ({length})");
-            if (length > Limits.MaxValueSizeBytes)
-            {
-                throw new ProtocolException($"value is {length} bytes; the limit is {Limits.MaxValueSizeBytes}");
-            }
-            return Take(length, "value").ToArray();
-        }
     }
 }

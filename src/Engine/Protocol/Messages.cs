@@ -20,11 +20,14 @@ public enum MessageKind : byte
     LeafEntriesReply = 8,
     RepairPullRequest = 9,
     RepairPullReply = 10,
+    ReadRepair = 11,
+    RepairPush = 12,
+    RepairPushAck = 13,
 }
 
 /// <summary>
-/// Coordinator → replica: store this version if it is newer. A null value is a tombstone.
-/// <paramref name="RequestId"/> 0 marks a read repair that needs no ack.
+/// Coordinator → replica: store this version if it is newer (a null value is a tombstone) and ack
+/// with <see cref="ReplicaWriteAck"/> once a write covering it is durable.
 /// </summary>
 public sealed record ReplicaWrite(long RequestId, string Key, WriteVersion Version, byte[]? Value) : Message
 {
@@ -61,4 +64,15 @@ public sealed record ReplicaReadReply(long RequestId, bool Found, WriteVersion V
         && new StoredValue(Version, Value).Equals(new StoredValue(other.Version, other.Value));
 
     public override int GetHashCode() => HashCode.Combine(RequestId, Found, Version);
+}
+
+/// <summary>Coordinator → stale replica after a read: store this version if it is newer. Never acked.</summary>
+public sealed record ReadRepair(string Key, WriteVersion Version, byte[]? Value) : Message
+{
+    public override MessageKind Kind => MessageKind.ReadRepair;
+
+    public bool Equals(ReadRepair? other) =>
+        other is not null && Key == other.Key && new StoredValue(Version, Value).Equals(new StoredValue(other.Version, other.Value));
+
+    public override int GetHashCode() => HashCode.Combine(Key, Version);
 }

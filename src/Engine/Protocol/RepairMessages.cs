@@ -64,3 +64,21 @@ public sealed record RepairPullReply(long RequestId, int KeysCovered, RepairItem
         o is not null && RequestId == o.RequestId && KeysCovered == o.KeysCovered && Items.AsSpan().SequenceEqual(o.Items);
     public override int GetHashCode() => HashCode.Combine(RequestId, KeysCovered, Items.Length);
 }
+
+/// <summary>Anti-entropy → peer replica: store this version if it is newer; ack with <see cref="RepairPushAck"/> once durable.</summary>
+public sealed record RepairPush(long RequestId, string Key, WriteVersion Version, byte[]? Value) : Message
+{
+    public override MessageKind Kind => MessageKind.RepairPush;
+
+    public bool Equals(RepairPush? other) =>
+        other is not null && RequestId == other.RequestId && Key == other.Key
+        && new StoredValue(Version, Value).Equals(new StoredValue(other.Version, other.Value));
+
+    public override int GetHashCode() => HashCode.Combine(RequestId, Key, Version);
+}
+
+/// <summary>The pushed version is durable on the peer (Ok), or the peer could not persist it.</summary>
+public sealed record RepairPushAck(long RequestId, bool Ok) : Message
+{
+    public override MessageKind Kind => MessageKind.RepairPushAck;
+}

@@ -1,83 +1,83 @@
-using Meteora.Engine.Merkle;
+using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
+using Meteora.Engine.Replica;
+using Meteora.Engine.Ring;
 using Meteora.Engine.Runtime;
-using Meteora.Engine.Storage;
-using Meteora.Engine.Versioning;
 
 namespace Meteora.Engine.Repair;
 
 /// <summary>
-/// A node's anti-entropy: keeps its Merkle trees, answers peers' tree, leaf and pull requests, runs
-/// repair jobs (on demand, and in the background every AntiEntropyIntervalMs), and purges tombstones
-/// whose grace period is over. Every timer and request id comes from the node, so it all runs on the
-/// node's event loop like everything else.
+/// The anti-entropy room: runs repair jobs (on demand, and in the background every
+/// AntiEntropyIntervalMs), routes peers' replies and acks to the session waiting on them, answers
+/// peers' tree, leaf and pull requests, and purges tombstones whose grace period is over. It reads
+/// and writes data only through the replica store.
 /// </summary>
 internal sealed class AntiEntropy
 {
     /// <summary>Period of the maintenance tick when background repair is off (tombstone purges still run).</summary>
     private const long IdleTickMs = 60_000;
 
-    private readonly IRepairHost _host;
-    private readonly RepairOptions _options;
+    private readonly RepairContext _ctx;
+    private readonly RepairResponder _responder;
+    private readonly IScheduler _scheduler;
     private readonly IRandom _random;
-    private readonly Dictionary<long, RepairSession> _sessionsByRequest = new();
     private readonly Queue<RepairJob> _finished = new();
     private RepairJob? _running;
-    private long _sliceTimerId;
-    private long _tickTimerId;
+    private long _ticks;
 
-    public AntiEntropy(IRepairHost host, RepairOptions options, IRandom random)
+    public AntiEntropy(NodeOptions options, ReplicaPlacement placement, ReplicaStore store, Outbox outbox,
+        IScheduler scheduler, IClock clock, IRandom random)
     {
-        _host = host;
-        _options = options;
+        _scheduler = scheduler;
         _random = random;
-        Tombstones = new TombstoneLog();
-        Trees = new ReplicaTrees(host.Placement, host.NodeId, options.MerkleDepth, Tombstones);
+        _ctx = new RepairContext
+        {
+            NodeId = options.NodeId,
+            Placement = placement,
+            Options = options.Repair,
+            Store = store,
+            Outbox = outbox,
+            Requests = new RepairRequests(scheduler, random),
+            Clock = clock,
+            SkipsFirstLeaf = (options.PlantedBugs & PlantedBug.MerkleSkipLeaf) != 0,
+        };
+        _responder = new RepairResponder(store, options.Repair);
     }
-
-    public ReplicaTrees Trees { get; }
-
-    public TombstoneLog Tombstones { get; }
 
     public long TombstonesPurged { get; private set; }
 
-    public void Start()
+    public RepairStatus? RunningStatus => _running?.Status();
+
+    private RepairOptions Options => _ctx.Options;
+
+    public void Start() => ScheduleTick();
+
+    private void ScheduleTick()
     {
-        ScheduleSlice();
-        _tickTimerId = _host.NewRequestId();
-        _host.StartTimer(_tickTimerId, TickMs);
+        long tickMs = Options.AntiEntropyIntervalMs > 0 ? Options.AntiEntropyIntervalMs : IdleTickMs;
+        _scheduler.StartTimer(new TimerId(TimerOwner.MaintenanceTick, ++_ticks), TimeUnits.MsToMicros(tickMs));
     }
-
-    private long TickMs => _options.AntiEntropyIntervalMs > 0 ? _options.AntiEntropyIntervalMs : IdleTickMs;
-
-    // ---------------------------------------------------------------- jobs
 
     /// <summary>Starts a job over every partition this node replicates and all its peers; refuses while one runs.</summary>
     public (bool Started, string RepairId) StartJob(bool background = false)
     {
         if (_running is not null) return (false, _running.Id);
         string id = "r" + _random.NextUInt64().ToString("x16");
-        var job = new RepairJob(id, background, _host.NowMicros, Trees, StartSession, OnJobFinished)
-        {
-            Now = () => _host.NowMicros,
-            StartSequence = Tombstones.NextSequence(),
-            OnPartitionRepaired = Tombstones.OnPartitionRepaired,
-        };
+        var job = new RepairJob(id, background, _ctx.Clock.NowMicros, _ctx.Store.Tombstones.NextSequence());
         _running = job;
-        foreach (int partition in Trees.Partitions)
+        foreach (int partition in _ctx.Store.Trees.Partitions)
         {
             var sessions = new List<RepairSession>();
-            foreach (int peer in _host.Placement.PreferenceList(partition))
+            foreach (int peer in _ctx.Placement.PreferenceList(partition))
             {
                 // Every node repairs with every peer, so each one learns for itself when all replicas of
                 // a partition hold its tombstones (which tombstone GC needs). Twice the root exchanges,
                 // which cost 2 small messages per partition and peer when nothing differs.
-                if (peer == _host.NodeId) continue;
-                sessions.Add(new RepairSession(_host, _options, job, partition, peer));
+                if (peer != _ctx.NodeId) sessions.Add(new RepairSession(_ctx, partition, peer));
             }
-            job.AddPartition(partition, sessions);
+            if (job.AddPartition(partition, sessions)) _ctx.Store.Tombstones.OnPartitionRepaired(partition, job.StartSequence);
         }
-        job.Pump(_options.MaxConcurrentSessions);
+        Pump();
         return (true, id);
     }
 
@@ -91,183 +91,91 @@ internal sealed class AntiEntropy
         return null;
     }
 
-    public RepairStatus? RunningStatus => _running?.Status();
-
-    private void StartSession(RepairSession session)
+    /// <summary>Starts queued sessions up to the limit, and finishes the job once it is drained.</summary>
+    private void Pump()
     {
-        session.Start();
-        Track(session);
-    }
-
-    private void OnJobFinished(RepairJob job)
-    {
-        if (_running == job) _running = null;
+        RepairJob? job = _running;
+        if (job is null) return;
+        while (job.NextToStart(Options.MaxConcurrentSessions) is { } session)
+        {
+            session.Start();
+            if (session.Finished) Report(job, session);
+        }
+        if (!job.Drained) return;
+        job.Finish(_ctx.Clock.NowMicros);
+        _running = null;
         _finished.Enqueue(job);
         while (_finished.Count > RepairOptions.MaxRememberedJobs) _finished.Dequeue();
     }
 
-    private void Track(RepairSession session)
+    private void Report(RepairJob job, RepairSession session)
     {
-        foreach (long id in session.WaitingOn()) _sessionsByRequest[id] = session;
-        if (session.Finished) session.Job.Pump(_options.MaxConcurrentSessions);
+        if (job.OnSessionFinished(session) is int repaired) _ctx.Store.Tombstones.OnPartitionRepaired(repaired, job.StartSequence);
     }
 
-    // ---------------------------------------------------------------- timers
-
-    /// <summary>Handles the timer if it is anti-entropy's; returns false otherwise.</summary>
-    public bool OnTimer(long timerId)
+    /// <summary>After a session handled an input: if it just finished, the job learns and the next session starts.</summary>
+    private void AfterStep(RepairSession session)
     {
-        if (timerId == _sliceTimerId)
-        {
-            _sliceTimerId = 0;
-            if (Trees.RebuildSlice(_host.Storage, _options.SliceEntries)) ScheduleSlice();
-            return true;
-        }
-        if (timerId == _tickTimerId)
-        {
-            Tick();
-            _tickTimerId = _host.NewRequestId();
-            _host.StartTimer(_tickTimerId, TickMs);
-            return true;
-        }
-        if (_sessionsByRequest.Remove(timerId, out RepairSession? session))
-        {
-            session.OnTimeout(timerId);
-            Track(session);
-            return true;
-        }
-        return false;
+        if (!session.Finished || _running is null) return;
+        Report(_running, session);
+        Pump();
     }
 
-    private void ScheduleSlice()
+    public void OnTickTimer()
     {
-        _sliceTimerId = _host.NewRequestId();
-        _host.StartTimer(_sliceTimerId, 0);
+        TombstonesPurged += _ctx.Store.PurgeEligible(_ctx.PurgeCutoffMicros);
+        if (Options.AntiEntropyIntervalMs > 0 && _running is null && _ctx.Store.Trees.AllReady) StartJob(background: true);
+        ScheduleTick();
     }
 
-    private void Tick()
+    public void OnRequestTimer(long requestId)
     {
-        PurgeSlice();
-        if (_options.AntiEntropyIntervalMs > 0 && _running is null && Trees.AllReady) StartJob(background: true);
+        if (_ctx.Requests.Find(requestId) is not { } session) return;
+        session.OnTimeout(requestId);
+        AfterStep(session);
     }
 
-    /// <summary>Purges tombstones that are past their grace period and known to be on every replica (see <see cref="TombstoneLog"/>).</summary>
-    private void PurgeSlice()
-    {
-        long cutoffMicros = _host.NowMicros - _options.TombstoneGraceMs * 1000;
-        foreach (var (partition, key, version) in Tombstones.TakeEligible(cutoffMicros, _options.SliceEntries))
-        {
-            if (_host.Storage.TryGet(partition, key, out StoredValue held) && held.IsTombstone && held.Version == version)
-            {
-                _host.PurgeTombstone(partition, key, version);
-                TombstonesPurged++;
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- messages
-
-    /// <summary>Handles a repair message; returns false if it is not one.</summary>
-    public bool OnMessage(int fromNode, Message message)
+    /// <summary>Handles a repair message.</summary>
+    public void OnMessage(int fromNode, Message message)
     {
         switch (message)
         {
             case MerkleHashesRequest m:
-                _host.Send(fromNode, AnswerHashes(m));
-                return true;
+                _ctx.Send(fromNode, _responder.AnswerHashes(m));
+                break;
             case LeafEntriesRequest m:
-                _host.Send(fromNode, AnswerEntries(m));
-                return true;
+                _ctx.Send(fromNode, _responder.AnswerEntries(m));
+                break;
             case RepairPullRequest m:
-                _host.Send(fromNode, AnswerPull(m));
-                return true;
-            case MerkleHashesReply m:
-                Route(m.RequestId, fromNode, s => s.OnHashes(m));
-                return true;
-            case LeafEntriesReply m:
-                Route(m.RequestId, fromNode, s => s.OnEntries(m));
-                return true;
-            case RepairPullReply m:
-                Route(m.RequestId, fromNode, s => s.OnPullReply(m));
-                return true;
-            default:
-                return false;
+                _ctx.Send(fromNode, _responder.AnswerPull(m));
+                break;
+            case MerkleHashesReply m when _ctx.Requests.Find(m.RequestId, fromNode) is { } s:
+                s.OnHashes(m);
+                AfterStep(s);
+                break;
+            case LeafEntriesReply m when _ctx.Requests.Find(m.RequestId, fromNode) is { } s:
+                s.OnEntries(m);
+                AfterStep(s);
+                break;
+            case RepairPullReply m when _ctx.Requests.Find(m.RequestId, fromNode) is { } s:
+                s.OnPullReply(m);
+                AfterStep(s);
+                break;
+            case RepairPushAck m when _ctx.Requests.Find(m.RequestId, fromNode) is { } s:
+                s.OnPushAck(m);
+                AfterStep(s);
+                break;
         }
     }
 
-    /// <summary>A write ack for one of our repair pushes; returns false if the id is not ours.</summary>
-    public bool OnWriteAck(int fromNode, long requestId, bool ok)
+    public void CheckInvariants(bool deep)
     {
-        if (!_sessionsByRequest.TryGetValue(requestId, out RepairSession? session) || session.Peer != fromNode) return false;
-        session.OnPushAck(requestId, ok);
-        Track(session);
-        return true;
-    }
-
-    private void Route(long requestId, int fromNode, Action<RepairSession> handle)
-    {
-        if (!_sessionsByRequest.TryGetValue(requestId, out RepairSession? session) || session.Peer != fromNode) return;
-        handle(session);
-        Track(session);
-    }
-
-    private MerkleHashesReply AnswerHashes(MerkleHashesRequest request)
-    {
-        MerkleTree? tree = Trees.Ready(request.Partition);
-        if (tree is null || tree.Depth != request.Depth) return new MerkleHashesReply(request.RequestId, false, []);
-        var hashes = new UInt128[request.Nodes.Length];
-        for (int i = 0; i < hashes.Length; i++)
+        _running?.CheckInvariants(Options.MaxConcurrentSessions);
+        if (_running is null && _ctx.Requests.Count != 0)
         {
-            int node = request.Nodes[i];
-            if (node < 1 || node >= 2 * tree.LeafCount) return new MerkleHashesReply(request.RequestId, false, []);
-            hashes[i] = tree.NodeHash(node);
+            throw new InvalidOperationException($"no repair job runs but {_ctx.Requests.Count} repair requests are open");
         }
-        return new MerkleHashesReply(request.RequestId, true, hashes);
-    }
-
-    private LeafEntriesReply AnswerEntries(LeafEntriesRequest request)
-    {
-        MerkleTree? tree = Trees.Ready(request.Partition);
-        if (tree is null || tree.Depth != request.Depth || request.Leaves.Length == 0)
-        {
-            return new LeafEntriesReply(request.RequestId, false, 0, []);
-        }
-        foreach (int leaf in request.Leaves)
-        {
-            if (leaf >= tree.LeafCount) return new LeafEntriesReply(request.RequestId, false, 0, []);
-        }
-        var byLeaf = LeafDiff.EntriesByLeaf(_host.Storage, request.Partition, tree, request.Leaves);
-        var entries = new List<LeafEntry>();
-        int covered = 0;
-        long sizeBytes = 0;
-        foreach (int leaf in request.Leaves)
-        {
-            long leafBytes = 0;
-            foreach (LeafEntry e in byLeaf[leaf]) leafBytes += 2 + System.Text.Encoding.UTF8.GetByteCount(e.Key) + 12;
-            if (covered > 0 && sizeBytes + leafBytes > _options.ReplyBudgetBytes) break;
-            entries.AddRange(byLeaf[leaf]);
-            sizeBytes += leafBytes;
-            covered++;
-        }
-        return new LeafEntriesReply(request.RequestId, true, covered, [.. entries]);
-    }
-
-    private RepairPullReply AnswerPull(RepairPullRequest request)
-    {
-        var items = new List<RepairItem>();
-        int covered = 0;
-        long sizeBytes = 0;
-        foreach (string key in request.Keys)
-        {
-            if (_host.Storage.TryGet(request.Partition, key, out StoredValue value))
-            {
-                long itemBytes = 2 + System.Text.Encoding.UTF8.GetByteCount(key) + 12 + 4 + (value.Value?.Length ?? 0);
-                if (covered > 0 && sizeBytes + itemBytes > _options.ReplyBudgetBytes) break;
-                items.Add(new RepairItem(key, value.Version, value.Value));
-                sizeBytes += itemBytes;
-            }
-            covered++;
-        }
-        return new RepairPullReply(request.RequestId, covered, [.. items]);
+        if (deep) _ctx.Requests.CheckInvariants();
+        if (_finished.Count > RepairOptions.MaxRememberedJobs) throw new InvalidOperationException($"{_finished.Count} finished jobs remembered");
     }
 }

@@ -1,110 +1,114 @@
-using Meteora.Engine.Merkle;
-
 namespace Meteora.Engine.Repair;
 
 /// <summary>
 /// One repair of every partition this node replicates, against each of its peer replicas: a queue
-/// of sessions of which at most MaxConcurrentSessions run at once. A partition is done when all
-/// its sessions have finished; the job fails if any session failed.
+/// of sessions of which the anti-entropy room runs at most MaxConcurrentSessions at once. A partition
+/// is done when all its sessions have finished; the job fails if any session failed. The job only
+/// counts: anti-entropy starts sessions and reports their ends, and is told which partitions are
+/// now repaired.
 /// </summary>
 internal sealed class RepairJob
 {
     private readonly Queue<RepairSession> _queued = new();
+    private readonly List<RepairSession> _running = new();
     private readonly SortedDictionary<int, int> _sessionsLeftByPartition = new();
     private readonly HashSet<int> _failedPartitions = new();
-    private readonly Action<RepairSession> _start;
-    private readonly Action<RepairJob> _finished;
+    private long _keysRepairedFinished;
+    private long _bytesSentFinished;
 
-    public RepairJob(string id, bool background, long startedAtMicros, ReplicaTrees trees, Action<RepairSession> start, Action<RepairJob> finished)
+    public RepairJob(string id, bool background, long startedAtMicros, long startSequence)
     {
         Id = id;
         Background = background;
         StartedAtMicros = startedAtMicros;
-        Trees = trees;
-        _start = start;
-        _finished = finished;
+        StartSequence = startSequence;
     }
 
     public string Id { get; }
     public bool Background { get; }
-    public ReplicaTrees Trees { get; }
     public long StartedAtMicros { get; }
+
+    /// <summary>The tombstone log's sequence when the job started.</summary>
+    public long StartSequence { get; }
     public long? FinishedAtMicros { get; private set; }
     public int PartitionsTotal { get; private set; }
     public int PartitionsDone { get; private set; }
-    public long KeysRepaired { get; set; }
-    public long BytesSent { get; set; }
     public int SessionsFailed { get; private set; }
-    public int Running { get; private set; }
+    public int Running => _running.Count;
     public bool Finished => FinishedAtMicros is not null;
-    public Func<long>? Now { get; init; }
 
-    /// <summary>The tombstone log's sequence when the job started.</summary>
-    public long StartSequence { get; init; }
+    /// <summary>True when nothing is queued or running: the job can be finished.</summary>
+    public bool Drained => _running.Count == 0 && _queued.Count == 0;
 
-    /// <summary>Called when every session of a partition succeeded.</summary>
-    public Action<int, long>? OnPartitionRepaired { get; init; }
-
-    public void AddPartition(int partition, IEnumerable<RepairSession> sessions)
+    /// <summary>Queues a partition's sessions; returns true if it has none (a single replica holds everything there is).</summary>
+    public bool AddPartition(int partition, List<RepairSession> sessions)
     {
-        int count = 0;
-        foreach (RepairSession session in sessions)
-        {
-            _queued.Enqueue(session);
-            count++;
-        }
+        if (Finished) throw new InvalidOperationException($"job {Id} already finished");
         PartitionsTotal++;
-        if (count == 0)
+        if (sessions.Count == 0)
         {
             PartitionsDone++;
-            OnPartitionRepaired?.Invoke(partition, StartSequence); // a single replica holds everything there is
+            return true;
         }
-        else
-        {
-            _sessionsLeftByPartition[partition] = count;
-        }
+        foreach (RepairSession session in sessions) _queued.Enqueue(session);
+        _sessionsLeftByPartition[partition] = sessions.Count;
+        return false;
     }
 
-    /// <summary>Starts queued sessions up to the concurrency limit; finishes the job when nothing is left.</summary>
-    public void Pump(int maxConcurrent)
+    /// <summary>The next queued session, if fewer than <paramref name="maxConcurrent"/> run; it counts as running from now.</summary>
+    public RepairSession? NextToStart(int maxConcurrent)
     {
-        while (Running < maxConcurrent && _queued.TryDequeue(out RepairSession? session))
-        {
-            Running++;
-            _start(session);
-        }
-        if (Running == 0 && _queued.Count == 0 && !Finished)
-        {
-            FinishedAtMicros = Now?.Invoke() ?? StartedAtMicros;
-            _finished(this);
-        }
+        if (_running.Count >= maxConcurrent || !_queued.TryDequeue(out RepairSession? session)) return null;
+        _running.Add(session);
+        return session;
     }
 
-    public void OnSessionFinished(RepairSession session)
+    /// <summary>Records a finished session; returns its partition if that partition is now repaired with every peer.</summary>
+    public int? OnSessionFinished(RepairSession session)
     {
-        Running--;
+        if (!session.Finished || !_running.Remove(session))
+        {
+            throw new InvalidOperationException($"session of partition {session.Partition} reported finished twice or while running");
+        }
+        _keysRepairedFinished += session.KeysRepaired;
+        _bytesSentFinished += session.BytesSent;
         if (session.State == RepairState.Failed)
         {
             SessionsFailed++;
             _failedPartitions.Add(session.Partition);
         }
         int left = --_sessionsLeftByPartition[session.Partition];
-        if (left == 0)
-        {
-            PartitionsDone++;
-            if (!_failedPartitions.Contains(session.Partition)) OnPartitionRepaired?.Invoke(session.Partition, StartSequence);
-        }
+        if (left > 0) return null;
+        PartitionsDone++;
+        return _failedPartitions.Contains(session.Partition) ? null : session.Partition;
     }
 
-    public RepairStatus Status() => new(
-        Id,
-        !Finished ? "running" : SessionsFailed > 0 ? "failed" : "done",
-        PartitionsTotal,
-        PartitionsDone,
-        KeysRepaired,
-        BytesSent,
-        StartedAtMicros,
-        FinishedAtMicros,
-        SessionsFailed,
-        Background);
+    public void Finish(long nowMicros)
+    {
+        if (!Drained || Finished) throw new InvalidOperationException($"job {Id} cannot finish: {Running} running, {_queued.Count} queued");
+        FinishedAtMicros = nowMicros;
+    }
+
+    public RepairStatus Status()
+    {
+        long keys = _keysRepairedFinished, bytes = _bytesSentFinished;
+        foreach (RepairSession session in _running)
+        {
+            keys += session.KeysRepaired;
+            bytes += session.BytesSent;
+        }
+        return new RepairStatus(Id, !Finished ? "running" : SessionsFailed > 0 ? "failed" : "done",
+            PartitionsTotal, PartitionsDone, keys, bytes, StartedAtMicros, FinishedAtMicros, SessionsFailed, Background);
+    }
+
+    /// <summary>Running sessions are within the limit and none of them is finished (finished ones are reported at once).</summary>
+    public void CheckInvariants(int maxConcurrent)
+    {
+        if (_running.Count > maxConcurrent) throw new InvalidOperationException($"job {Id} runs {_running.Count} sessions, limit {maxConcurrent}");
+        foreach (RepairSession session in _running)
+        {
+            if (session.Finished) throw new InvalidOperationException($"job {Id}: session of partition {session.Partition} finished but not reported");
+        }
+        if (PartitionsDone > PartitionsTotal) throw new InvalidOperationException($"job {Id}: {PartitionsDone} of {PartitionsTotal} partitions done");
+    }
 }

@@ -27,6 +27,18 @@ public sealed record RepairOptions
     /// <summary>Byte budget of one leaf-entries or pull reply.</summary>
     public int ReplyBudgetBytes { get; init; } = 256 * 1024;
 
+    /// <summary>Merkle tree nodes asked for in one hashes request.</summary>
+    public int MaxNodesPerRequest { get; init; } = 1024;
+
+    /// <summary>Leaves asked for in one leaf-entries request.</summary>
+    public int MaxLeavesPerRequest { get; init; } = 256;
+
+    /// <summary>Keys asked for in one pull request.</summary>
+    public int MaxKeysPerPull { get; init; } = 512;
+
+    /// <summary>Repair pushes one session waits on at once; more wait in the session's queue.</summary>
+    public int MaxPushesInFlight { get; init; } = 256;
+
     /// <summary>Finished jobs kept for status queries.</summary>
     public const int MaxRememberedJobs = 32;
 
@@ -39,8 +51,17 @@ public sealed record RepairOptions
         Check(MaxConcurrentSessions is >= 1 and <= 1024, "MaxConcurrentSessions must be in 1..1024");
         Check(TombstoneGraceMs >= 1, "TombstoneGraceMs must be positive");
         Check(SliceEntries is >= 1 and <= 1_000_000, "SliceEntries must be in 1..1000000");
+        Check(MaxNodesPerRequest is >= 1 and <= 4096, "MaxNodesPerRequest must be in 1..4096");
+        Check(MaxLeavesPerRequest is >= 1 and <= 4096, "MaxLeavesPerRequest must be in 1..4096");
+        Check(MaxKeysPerPull is >= 1 and <= 4096, "MaxKeysPerPull must be in 1..4096");
+        Check(MaxPushesInFlight is >= 1 and <= 4096, "MaxPushesInFlight must be in 1..4096");
+        Check((long)MaxConcurrentSessions * (1 + MaxPushesInFlight) <= Limits.MaxRepairRequestsInFlight,
+            $"MaxConcurrentSessions x (1 + MaxPushesInFlight) must be at most {Limits.MaxRepairRequestsInFlight}");
         Check(ReplyBudgetBytes >= 4096 && ReplyBudgetBytes <= Limits.MaxMessageSizeBytes / 2, $"ReplyBudgetBytes must be in 4096..{Limits.MaxMessageSizeBytes / 2}");
     }
+
+    /// <summary>Tombstones with a timestamp before this are past their grace period (the one place it is computed).</summary>
+    public long PurgeCutoffMicros(long nowMicros) => nowMicros - Runtime.TimeUnits.MsToMicros(TombstoneGraceMs);
 
     private static void Check(bool ok, string message)
     {

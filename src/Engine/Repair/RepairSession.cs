@@ -1,6 +1,5 @@
 using Meteora.Engine.Merkle;
 using Meteora.Engine.Protocol;
-using Meteora.Engine.Storage;
 using Meteora.Engine.Versioning;
 
 namespace Meteora.Engine.Repair;
@@ -9,22 +8,19 @@ namespace Meteora.Engine.Repair;
 /// Repairs one partition between this node and one peer, both ways, as an explicit state machine:
 /// Comparing (descend both Merkle trees top-down, asking only for children of differing nodes) →
 /// Streaming (fetch the peer's (key, version) lists of the differing leaves, push what we have newer
-/// with acked writes, pull what the peer has newer) → Done, or Failed once a request has timed out
-/// MaxAttempts times. One request is outstanding at a time, plus the pushes; every request carries
-/// a fresh id, so late or duplicated replies are ignored.
+/// as acked repair pushes, pull what the peer has newer) → Done, or Failed once a request or a push
+/// has timed out MaxAttempts times. One request is outstanding at a time, plus at most
+/// MaxPushesInFlight pushes; every try carries a fresh id, so late or duplicated replies are ignored.
+/// The session keeps its own counters; the job adds them up.
 /// </summary>
 internal sealed class RepairSession
 {
-    private const int MaxNodesPerRequest = 1024;
-    private const int MaxLeavesPerRequest = 256;
-    private const int MaxKeysPerPull = 512;
-
-    private readonly IRepairHost _host;
-    private readonly RepairOptions _options;
+    private readonly RepairContext _ctx;
     private readonly Queue<int> _nodesToAsk = new();
     private readonly Queue<int> _leavesToFetch = new();
     private readonly Queue<string> _keysToPull = new();
-    private readonly Dictionary<long, (string Key, int Attempts)> _pushes = new();
+    private readonly Queue<(string Key, int Attempt)> _pushesQueued = new();
+    private readonly Dictionary<long, (string Key, int Attempt)> _pushes = new();
     private long _outstandingId;
     /// <summary>Builds the outstanding request for a given request id (each retry gets a fresh id); null when none is outstanding.</summary>
     private Func<long, Message>? _outstanding;
@@ -33,32 +29,26 @@ internal sealed class RepairSession
     private string[]? _askedKeys;
     private int _attempts;
 
-    public RepairSession(IRepairHost host, RepairOptions options, RepairJob job, int partition, int peer)
+    public RepairSession(RepairContext context, int partition, int peer)
     {
-        _host = host;
-        _options = options;
-        Job = job;
+        _ctx = context;
         Partition = partition;
         Peer = peer;
     }
 
-    public RepairJob Job { get; }
     public int Partition { get; }
     public int Peer { get; }
     public RepairState State { get; private set; } = RepairState.Idle;
     public bool Finished => State is RepairState.Done or RepairState.Failed;
+    public long KeysRepaired { get; private set; }
+    public long BytesSent { get; private set; }
 
-    /// <summary>Request ids this session is waiting on (the outstanding request and unacked pushes).</summary>
-    public IEnumerable<long> WaitingOn()
-    {
-        if (_outstanding is not null) yield return _outstandingId;
-        foreach (long id in _pushes.Keys) yield return id;
-    }
+    public bool IsWaitingOn(long id) => (_outstanding is not null && id == _outstandingId) || _pushes.ContainsKey(id);
 
     public void Start()
     {
         if (State != RepairState.Idle) throw new InvalidOperationException($"session for partition {Partition} already started");
-        if (_host.Placement.IsReplica(Partition, Peer) == false || Peer == _host.NodeId)
+        if (!_ctx.Placement.IsReplica(Partition, Peer) || Peer == _ctx.NodeId)
         {
             throw new InvalidOperationException($"node{Peer} is not a peer replica of partition {Partition}");
         }
@@ -87,7 +77,7 @@ internal sealed class RepairSession
             if (node >= tree.LeafCount)
             {
                 int leaf = node - tree.LeafCount;
-                if (leaf == 0 && _host.SkipsFirstLeaf) continue; // planted bug merkle-skip-leaf
+                if (leaf == 0 && _ctx.SkipsFirstLeaf) continue; // planted bug merkle-skip-leaf
                 _leavesToFetch.Enqueue(leaf);
             }
             else
@@ -112,7 +102,7 @@ internal sealed class RepairSession
         ClearOutstanding();
         RequeueUncovered(_leavesToFetch, _askedLeaves, reply.LeavesCovered);
         var local = new List<LeafEntry>();
-        foreach (var entries in LeafDiff.EntriesByLeaf(_host.Storage, Partition, tree, _askedLeaves.Take(reply.LeavesCovered)).Values)
+        foreach (var entries in _ctx.Store.EntriesByLeaf(Partition, tree, _askedLeaves.Take(reply.LeavesCovered)).Values)
         {
             local.AddRange(entries);
         }
@@ -122,7 +112,7 @@ internal sealed class RepairSession
         foreach (string key in push)
         {
             if (!remoteKeys.Contains(key) && IsPurgeableTombstone(key)) continue;
-            SendPush(key, attempt: 1);
+            if (!Push(key, attempt: 1)) return;
         }
         foreach (string key in pull) _keysToPull.Enqueue(key);
         Advance();
@@ -137,26 +127,27 @@ internal sealed class RepairSession
             return;
         }
         ClearOutstanding();
+        long cutoffMicros = _ctx.PurgeCutoffMicros;
         foreach (RepairItem item in reply.Items)
         {
-            if (Token(item.Key) != Partition) continue;
-            if (item.Value is null && item.Version.TimestampMicros < PurgeCutoffMicros
-                && !_host.Storage.TryGet(Partition, item.Key, out _))
+            if (PartitionOf(item.Key) != Partition) continue;
+            if (item.Value is null && item.Version.TimestampMicros < cutoffMicros && _ctx.Store.Read(Partition, item.Key) is null)
             {
                 continue; // a purgeable tombstone for a key we no longer have: absent already means deleted
             }
-            _host.ApplyRepair(Partition, item.Key, new StoredValue(item.Version, item.Value));
-            Job.KeysRepaired++;
+            _ctx.Store.Apply(Partition, item.Key, new StoredValue(item.Version, item.Value), ackTo: null);
+            KeysRepaired++;
         }
         RequeueUncovered(_keysToPull, _askedKeys, reply.KeysCovered);
         Advance();
     }
 
-    public void OnPushAck(long requestId, bool ok)
+    public void OnPushAck(RepairPushAck ack)
     {
-        if (!_pushes.Remove(requestId, out var push)) return;
-        if (ok) Job.KeysRepaired++;
-        else if (!SendPush(push.Key, push.Attempts + 1)) return;
+        if (!_pushes.Remove(ack.RequestId, out var push)) return;
+        _ctx.Requests.Close(ack.RequestId);
+        if (ack.Ok) KeysRepaired++;
+        else if (!Push(push.Key, push.Attempt + 1)) return;
         Advance();
     }
 
@@ -169,55 +160,62 @@ internal sealed class RepairSession
         }
         else if (_pushes.Remove(requestId, out var push))
         {
-            if (SendPush(push.Key, push.Attempts + 1)) Advance();
+            _ctx.Requests.Close(requestId);
+            if (Push(push.Key, push.Attempt + 1)) Advance();
         }
     }
 
     private void Advance()
     {
-        if (Finished || _outstanding is not null) return;
+        if (Finished) return;
+        while (_pushes.Count < _ctx.Options.MaxPushesInFlight && _pushesQueued.TryDequeue(out var queued))
+        {
+            if (!Push(queued.Key, queued.Attempt)) return;
+        }
+        if (_outstanding is not null) return;
         if (State == RepairState.Comparing)
         {
             if (_nodesToAsk.Count > 0)
             {
-                _askedNodes = Take(_nodesToAsk, MaxNodesPerRequest);
-                SendRequest(id => new MerkleHashesRequest(id, Partition, _options.MerkleDepth, _askedNodes));
+                _askedNodes = Take(_nodesToAsk, _ctx.Options.MaxNodesPerRequest);
+                SendRequest(id => new MerkleHashesRequest(id, Partition, _ctx.Options.MerkleDepth, _askedNodes));
                 return;
             }
             State = RepairState.Streaming;
         }
         if (_leavesToFetch.Count > 0)
         {
-            _askedLeaves = Take(_leavesToFetch, MaxLeavesPerRequest);
-            SendRequest(id => new LeafEntriesRequest(id, Partition, _options.MerkleDepth, _askedLeaves));
+            _askedLeaves = Take(_leavesToFetch, _ctx.Options.MaxLeavesPerRequest);
+            SendRequest(id => new LeafEntriesRequest(id, Partition, _ctx.Options.MerkleDepth, _askedLeaves));
             return;
         }
         if (_keysToPull.Count > 0)
         {
-            _askedKeys = Take(_keysToPull, MaxKeysPerPull);
+            _askedKeys = Take(_keysToPull, _ctx.Options.MaxKeysPerPull);
             SendRequest(id => new RepairPullRequest(id, Partition, _askedKeys));
             return;
         }
-        if (_pushes.Count == 0)
-        {
-            State = RepairState.Done;
-            Job.OnSessionFinished(this);
-        }
+        if (_pushes.Count == 0 && _pushesQueued.Count == 0) State = RepairState.Done;
     }
 
-    /// <summary>Pushes our version of the key as an acked write; false if the key has used up its attempts (the session failed).</summary>
-    private bool SendPush(string key, int attempt)
+    /// <summary>Pushes our version of the key (or queues it while MaxPushesInFlight are out); false if the key used up its attempts and the session failed.</summary>
+    private bool Push(string key, int attempt)
     {
-        if (attempt > _options.MaxAttempts)
+        if (attempt > _ctx.Options.MaxAttempts)
         {
             Fail();
             return false;
         }
-        if (!_host.Storage.TryGet(Partition, key, out StoredValue value)) return true;
-        long id = _host.NewRequestId();
+        if (_pushes.Count >= _ctx.Options.MaxPushesInFlight)
+        {
+            _pushesQueued.Enqueue((key, attempt));
+            return true;
+        }
+        StoredValue? value = _ctx.Store.Read(Partition, key);
+        if (value is null) return true;
+        long id = _ctx.Requests.Open(this, _ctx.RequestTimeoutMicros);
         _pushes[id] = (key, attempt);
-        Job.BytesSent += _host.Send(Peer, new ReplicaWrite(id, key, value.Version, value.Value));
-        _host.StartTimer(id, _options.RequestTimeoutMs);
+        BytesSent += _ctx.Send(Peer, new RepairPush(id, key, value.Version, value.Value));
         return true;
     }
 
@@ -231,14 +229,14 @@ internal sealed class RepairSession
     private void Resend()
     {
         _attempts++;
-        _outstandingId = _host.NewRequestId();
-        Job.BytesSent += _host.Send(Peer, _outstanding!(_outstandingId));
-        _host.StartTimer(_outstandingId, _options.RequestTimeoutMs);
+        _outstandingId = _ctx.Requests.Open(this, _ctx.RequestTimeoutMicros);
+        BytesSent += _ctx.Send(Peer, _outstanding!(_outstandingId));
     }
 
     private void Retry()
     {
-        if (_attempts >= _options.MaxAttempts || _outstanding is null)
+        _ctx.Requests.Close(_outstandingId);
+        if (_attempts >= _ctx.Options.MaxAttempts || _outstanding is null)
         {
             Fail();
             return;
@@ -248,6 +246,7 @@ internal sealed class RepairSession
 
     private void ClearOutstanding()
     {
+        _ctx.Requests.Close(_outstandingId);
         _outstanding = null;
         _outstandingId = 0;
     }
@@ -267,13 +266,12 @@ internal sealed class RepairSession
         if (Finished) return;
         State = RepairState.Failed;
         ClearOutstanding();
+        foreach (long id in _pushes.Keys) _ctx.Requests.Close(id);
         _pushes.Clear();
-        Job.OnSessionFinished(this);
+        _pushesQueued.Clear();
     }
 
-    private MerkleTree? LocalTree() => Job.Trees.Ready(Partition);
-
-    private long PurgeCutoffMicros => _host.NowMicros - _options.TombstoneGraceMs * 1000;
+    private MerkleTree? LocalTree() => _ctx.Store.Trees.Ready(Partition);
 
     /// <summary>
     /// A tombstone past its grace period is, for a replica that lacks the key, the same as absent:
@@ -281,10 +279,9 @@ internal sealed class RepairSession
     /// other forever. (A replica holding an older value still gets it: the key is in its entries.)
     /// </summary>
     private bool IsPurgeableTombstone(string key) =>
-        _host.Storage.TryGet(Partition, key, out StoredValue value) && value.IsTombstone
-        && value.Version.TimestampMicros < PurgeCutoffMicros;
+        _ctx.Store.Read(Partition, key) is { IsTombstone: true } value && value.Version.TimestampMicros < _ctx.PurgeCutoffMicros;
 
-    private int Token(string key) => Hashing.Token.OfKey(key).Partition(_host.Placement.PartitionCount);
+    private int PartitionOf(string key) => Hashing.Token.OfKey(key).Partition(_ctx.Placement.PartitionCount);
 
     private static T[] Take<T>(Queue<T> queue, int max)
     {

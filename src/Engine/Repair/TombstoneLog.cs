@@ -17,12 +17,24 @@ internal sealed class TombstoneLog
     private readonly SortedDictionary<int, Queue<(string Key, WriteVersion Version, long Sequence)>> _byPartition = new();
     private readonly Dictionary<int, long> _repairedFrom = new();
     private long _sequence;
+    private int _count;
+
+    /// <summary>Tombstones not logged because the log was full: kept on disk, never purged early, re-logged by a restart's rebuild.</summary>
+    public long Untracked { get; private set; }
+
+    public int Count => _count;
 
     /// <summary>A local, strictly increasing stamp (clocks may jump; this may not).</summary>
     public long NextSequence() => ++_sequence;
 
     public void OnTombstoneArrived(int partition, string key, WriteVersion version)
     {
+        if (_count >= Limits.MaxTrackedTombstones)
+        {
+            Untracked++;
+            return;
+        }
+        _count++;
         if (!_byPartition.TryGetValue(partition, out var queue)) _byPartition[partition] = queue = new();
         queue.Enqueue((key, version, NextSequence()));
     }
@@ -48,6 +60,7 @@ internal sealed class TombstoneLog
                    && head.Sequence < repairedFrom && head.Version.TimestampMicros < cutoffMicros)
             {
                 queue.Dequeue();
+                _count--;
                 eligible.Add((partition, head.Key, head.Version));
             }
             if (eligible.Count >= max) break;

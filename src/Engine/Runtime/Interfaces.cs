@@ -7,13 +7,20 @@ public interface IClock
     long NowMicros { get; }
 }
 
-/// <summary>Timers on the node's own event loop. When a timer fires, the host calls <see cref="Node.MeteoraNode.OnTimer"/>.</summary>
+/// <summary>
+/// Timers on the node's own event loop. When a timer fires, the host calls
+/// <see cref="Node.MeteoraNode.OnTimer"/> with its id. Delays are in microseconds, the unit of
+/// <see cref="IClock"/>: the engine's interfaces use one time unit.
+/// </summary>
 public interface IScheduler
 {
-    void StartTimer(long timerId, long delayMs);
+    void StartTimer(TimerId timer, long delayMicros);
 }
 
-/// <summary>Sends a message to a peer. Fire-and-forget: delivery may fail; the engine relies on timeouts.</summary>
+/// <summary>
+/// Sends a message to a peer (never to the sending node itself: the engine delivers those through its
+/// own local queue). Fire-and-forget: delivery may fail; the engine relies on timeouts.
+/// </summary>
 public interface ITransport
 {
     void Send(int toNode, Protocol.Message message);

@@ -71,6 +71,7 @@ public sealed class NodeRuntime : IAsyncDisposable
         var node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway);
         gateway.Attach(loop);
         var runtime = new NodeRuntime(config, placement, storage, loop, transport, gateway, node, logger);
+        loop.Faulted += e => runtime.FatalStop.Cancel(); // logged by the loop; the host exits non-zero
         storage.Faulted += e =>
         {
             logger.LogCritical("WAL sync failed, stopping the node: {Reason}", e.Message);

@@ -14,6 +14,11 @@ namespace Meteora.Net.Runtime;
 /// and runs the engine's timers, so every call into <see cref="MeteoraNode"/> happens on this thread.
 /// Producers (HTTP handlers, peer connections, the storage I/O thread) wait when the channel is full,
 /// which pushes back on clients and on peers' TCP streams instead of growing memory without bound.
+/// <para>
+/// An exception from the engine is fail-stop: the node's state can no longer be trusted, so the loop
+/// logs it, stops running events (abandoning the rest) and raises <see cref="Faulted"/>; the host then
+/// exits non-zero. The engine's invariant checks run after every turn of the loop.
+/// </para>
 /// </summary>
 public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailureSink, IDisposable
 {
@@ -30,7 +35,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         FullMode = BoundedChannelFullMode.Wait,
         AllowSynchronousContinuations = false,
     });
-    private readonly PriorityQueue<long, long> _timersByDueMs = new();
+    private readonly PriorityQueue<TimerId, long> _timersByDueMicros = new();
 
     /// <summary>Events raised on the loop thread itself (a failed send): run right after the current event returns, never re-entrantly.</summary>
     private readonly Queue<LoopEvent> _deferred = new();
@@ -39,6 +44,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     private MeteoraNode? _node;
     private long _eventsRun;
     private volatile bool _started;
+    private volatile bool _faulted;
 
     public EventLoop(ILogger<EventLoop> logger)
     {
@@ -49,6 +55,12 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     public long EventsRun => Interlocked.Read(ref _eventsRun);
 
     public bool IsOnLoopThread => Thread.CurrentThread == _thread;
+
+    /// <summary>True once the engine threw: the loop runs no more events.</summary>
+    public bool IsFaulted => _faulted;
+
+    /// <summary>Raised once, on the loop thread, when the engine threw (fail-stop).</summary>
+    public event Action<Exception>? Faulted;
 
     /// <summary>Starts the loop for <paramref name="node"/>. Events posted earlier wait in the channel.</summary>
     public void Start(MeteoraNode node)
@@ -114,24 +126,24 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     }
 
     /// <summary>Engine timers: kept on the loop itself, so they need no lock and fire in due order.</summary>
-    public void StartTimer(long timerId, long delayMs)
+    public void StartTimer(TimerId timer, long delayMicros)
     {
         if (!IsOnLoopThread && _started) throw new InvalidOperationException("timers may only be started on the event loop thread");
-        if (delayMs < 0) throw new ArgumentOutOfRangeException(nameof(delayMs), delayMs, "delay must be non-negative");
-        _timersByDueMs.Enqueue(timerId, NowMs() + delayMs);
+        if (delayMicros < 0) throw new ArgumentOutOfRangeException(nameof(delayMicros), delayMicros, "delay must be non-negative");
+        _timersByDueMicros.Enqueue(timer, NowMicros() + delayMicros);
     }
 
-    private static long NowMs() => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
+    private static long NowMicros() => (long)(Stopwatch.GetTimestamp() * (1_000_000.0 / Stopwatch.Frequency));
 
     private void Run()
     {
         MeteoraNode node = _node!;
         ChannelReader<LoopEvent> reader = _events.Reader;
         Task<bool>? waiting = null;
-        while (true)
+        while (!_faulted)
         {
             int ran = 0;
-            while (ran < MaxEventsPerTurn && reader.TryRead(out LoopEvent? loopEvent))
+            while (ran < MaxEventsPerTurn && !_faulted && reader.TryRead(out LoopEvent? loopEvent))
             {
                 Execute(node, loopEvent);
                 RunDeferred(node);
@@ -139,13 +151,14 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             }
             Interlocked.Add(ref _eventsRun, ran);
             FireDueTimers(node);
-            if (ran > 0) continue;
+            if (ran > 0) CheckInvariants(node);
+            if (ran > 0 || _faulted) continue;
 
             // Idle: sleep until an event arrives or the next timer is due.
             int waitMs = Timeout.Infinite;
-            if (_timersByDueMs.TryPeek(out _, out long dueMs))
+            if (_timersByDueMicros.TryPeek(out _, out long dueMicros))
             {
-                waitMs = (int)Math.Clamp(dueMs - NowMs(), 0, int.MaxValue);
+                waitMs = (int)Math.Clamp((dueMicros - NowMicros() + 999) / 1000, 0, int.MaxValue);
                 if (waitMs == 0) continue;
             }
             waiting ??= reader.WaitToReadAsync().AsTask();
@@ -154,22 +167,23 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             waiting = null;
             if (!more) break;
         }
+        if (_faulted) AbandonQueued(new InvalidOperationException("the node stopped after an engine failure"));
         _logger.LogDebug("event loop stopped after {Events} events", EventsRun);
     }
 
     private void FireDueTimers(MeteoraNode node)
     {
-        long now = NowMs();
-        while (_timersByDueMs.TryPeek(out long timerId, out long dueMs) && dueMs <= now)
+        long now = NowMicros();
+        while (!_faulted && _timersByDueMicros.TryPeek(out TimerId timer, out long dueMicros) && dueMicros <= now)
         {
-            _timersByDueMs.Dequeue();
+            _timersByDueMicros.Dequeue();
             try
             {
-                node.OnTimer(timerId);
+                node.OnTimer(timer);
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "engine failed handling timer {TimerId}", timerId);
+                Fail(e, $"timer {timer}");
             }
             RunDeferred(node);
         }
@@ -177,7 +191,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
 
     private void RunDeferred(MeteoraNode node)
     {
-        while (_deferred.TryDequeue(out LoopEvent? deferred)) Execute(node, deferred);
+        while (!_faulted && _deferred.TryDequeue(out LoopEvent? deferred)) Execute(node, deferred);
     }
 
     private void Execute(MeteoraNode node, LoopEvent loopEvent)
@@ -188,10 +202,35 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         }
         catch (Exception e)
         {
-            // One bad input must not take the node down; the event learns of its failure.
-            _logger.LogError(e, "engine failed handling {Event}", loopEvent.GetType().Name);
             loopEvent.Abandon(e);
+            Fail(e, loopEvent.GetType().Name);
         }
+    }
+
+    private void CheckInvariants(MeteoraNode node)
+    {
+        try
+        {
+            node.CheckInvariants();
+        }
+        catch (Exception e)
+        {
+            Fail(e, "invariant check");
+        }
+    }
+
+    /// <summary>
+    /// Fail-stop: inputs that are merely bad never reach the engine as exceptions (the codec and the
+    /// HTTP layer reject them), so an engine exception means its state is broken. Continuing would
+    /// risk acking what is not stored; stopping loses nothing a restart and repair cannot recover.
+    /// </summary>
+    private void Fail(Exception e, string what)
+    {
+        if (_faulted) return;
+        _faulted = true;
+        _logger.LogCritical(e, "engine failed handling {Input}; stopping the node (fail-stop)", what);
+        _events.Writer.TryComplete();
+        Faulted?.Invoke(e);
     }
 
     /// <summary>Stops accepting events, runs the ones already queued, and joins the thread.</summary>
@@ -200,10 +239,12 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         _events.Writer.TryComplete();
         if (_thread.IsAlive) _thread.Join();
         _deferred.Clear();
-        while (_events.Reader.TryRead(out LoopEvent? leftover))
-        {
-            leftover.Abandon(new ObjectDisposedException("the node is shutting down"));
-        }
+        AbandonQueued(new ObjectDisposedException("the node is shutting down"));
+    }
+
+    private void AbandonQueued(Exception reason)
+    {
+        while (_events.Reader.TryRead(out LoopEvent? leftover)) leftover.Abandon(reason);
     }
 
     public void Dispose() => Stop();

@@ -1,0 +1,232 @@
+using Meteora.Engine.Hashing;
+using Meteora.Engine.Node;
+using Meteora.Engine.Protocol;
+using Meteora.Engine.Ring;
+using Meteora.Engine.Runtime;
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Engine.Coordination;
+
+/// <summary>
+/// The coordinator room (Dynamo section 4.5): takes client requests, sends them to the N replicas of
+/// the key's preference list (this node included, through its local queue), feeds replies into the
+/// pure quorum cores and acts on their decisions: answers the client once, and read-repairs stale
+/// replicas (Dynamo 4.7) when a read is complete. Owns the pending requests and the version clock.
+/// </summary>
+internal sealed class Coordinator
+{
+    private readonly NodeOptions _options;
+    private readonly ReplicaPlacement _placement;
+    private readonly VersionClock _versions;
+    private readonly VersionOrder _order;
+    private readonly Outbox _outbox;
+    private readonly IScheduler _scheduler;
+    private readonly IClientResponder _responder;
+    private readonly IBuggify _buggify;
+    private readonly Dictionary<long, PendingWrite> _writes = new();
+    private readonly Dictionary<long, PendingRead> _reads = new();
+    private long _nextRequestId;
+
+    public Coordinator(NodeOptions options, ReplicaPlacement placement, VersionClock versions, VersionOrder order,
+        Outbox outbox, IScheduler scheduler, IClientResponder responder, IBuggify buggify, IRandom random)
+    {
+        _options = options;
+        _placement = placement;
+        _versions = versions;
+        _order = order;
+        _outbox = outbox;
+        _scheduler = scheduler;
+        _responder = responder;
+        _buggify = buggify;
+        // Request ids start at a random point so replies meant for an earlier incarnation of this
+        // node (before a crash) cannot be mistaken for replies to new requests.
+        _nextRequestId = (long)(random.NextUInt64() >> 2) + 1;
+    }
+
+    public int PendingCount => _writes.Count + _reads.Count;
+
+    public int DefaultReadConsistency => _options.DefaultReadConsistency ?? Majority;
+
+    public int DefaultWriteConsistency => _options.DefaultWriteConsistency ?? Majority;
+
+    private int Majority => Math.Min(_placement.EffectiveReplicas, _options.ReplicationFactor / 2 + 1);
+
+    public void OnClientRequest(ClientRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        int required = request.Consistency
+            ?? (request.Operation == ClientOperation.Get ? DefaultReadConsistency : DefaultWriteConsistency);
+        string? error = RequestValidation.Check(request, required, _placement.EffectiveReplicas);
+        if (error is not null)
+        {
+            Respond(request, ClientStatus.InvalidRequest, null, WriteVersion.Zero, 0, required, error);
+            return;
+        }
+        if (PendingCount >= Limits.MaxPendingRequests)
+        {
+            Respond(request, ClientStatus.Unavailable, null, WriteVersion.Zero, 0, required,
+                $"coordinator has {Limits.MaxPendingRequests} requests in flight; retry later");
+            return;
+        }
+        int partition = Token.OfKey(request.Key).Partition(_placement.PartitionCount);
+        int[] replicas = _placement.PreferenceArray(partition); // shared, read-only
+        long requestId = _nextRequestId++;
+        _scheduler.StartTimer(new TimerId(TimerOwner.ClientRequest, requestId), RequestTimeoutMicros());
+        if (request.Operation == ClientOperation.Get) StartRead(requestId, request, replicas, required);
+        else StartWrite(requestId, request, replicas, required);
+    }
+
+    private void StartRead(long requestId, ClientRequest request, int[] replicas, int required)
+    {
+        int deciding = (_options.PlantedBugs & PlantedBug.ReadIgnoresR) != 0 ? 1 : required;
+        _reads.Add(requestId, new PendingRead(requestId, request, replicas, required, deciding, _order));
+        var message = new ReplicaRead(requestId, request.Key);
+        foreach (int replica in replicas) _outbox.Send(replica, message);
+    }
+
+    private void StartWrite(long requestId, ClientRequest request, int[] replicas, int required)
+    {
+        var written = new StoredValue(_versions.Next(), request.Operation == ClientOperation.Set ? request.Value : null);
+        _writes.Add(requestId, new PendingWrite(requestId, request, replicas, required, written));
+        var message = new ReplicaWrite(requestId, request.Key, written.Version, written.Value);
+        foreach (int replica in replicas) _outbox.Send(replica, message);
+    }
+
+    private long RequestTimeoutMicros() => TimeUnits.MsToMicros(
+        _buggify.Fires(BuggifySite.ShortRequestTimeout) ? Math.Max(1, _options.RequestTimeoutMs / 20) : _options.RequestTimeoutMs);
+
+    /// <summary>Every version this node stores or hears of moves its clock (hybrid logical clock).</summary>
+    public void Observe(WriteVersion version) => _versions.Observe(version);
+
+    public void OnWriteAck(int replica, ReplicaWriteAck ack) => OnWriteAnswer(replica, ack.RequestId, ack.Ok);
+
+    private void OnWriteAnswer(int replica, long requestId, bool ok)
+    {
+        if (!_writes.TryGetValue(requestId, out PendingWrite? write)) return;
+        int index = Array.IndexOf(write.Replicas, replica);
+        if (index < 0) return; // not a replica of this request: ignore, never count
+        Act(write, write.Quorum.Add(index, ok));
+        if (write.Quorum.AllAnswered) _writes.Remove(requestId);
+    }
+
+    public void OnReadReply(int replica, ReplicaReadReply reply)
+    {
+        if (!_reads.TryGetValue(reply.RequestId, out PendingRead? read)) return;
+        int index = Array.IndexOf(read.Replicas, replica);
+        if (index < 0) return;
+        StoredValue? value = reply.AsStoredValue();
+        if (value is not null) _versions.Observe(value.Version);
+        Act(read, read.Quorum.AddReply(index, value));
+        if (read.Quorum.AllAnswered) FinishRead(read);
+    }
+
+    /// <summary>
+    /// The transport knows <paramref name="message"/> never reached <paramref name="toNode"/>: that replica
+    /// counts as failed at once, so a request that can no longer reach R or W fails now, not at its timeout.
+    /// </summary>
+    public void OnSendFailed(int toNode, Message message)
+    {
+        switch (message)
+        {
+            case ReplicaWrite write:
+                OnWriteAnswer(toNode, write.RequestId, ok: false);
+                break;
+            case ReplicaRead request when _reads.TryGetValue(request.RequestId, out PendingRead? read):
+                int index = Array.IndexOf(read.Replicas, toNode);
+                if (index < 0) return;
+                Act(read, read.Quorum.AddFailure(index));
+                if (read.Quorum.AllAnswered) FinishRead(read);
+                break;
+        }
+    }
+
+    public void OnTimeout(long requestId)
+    {
+        if (_writes.Remove(requestId, out PendingWrite? write))
+        {
+            Act(write, write.Quorum.Timeout());
+        }
+        else if (_reads.TryGetValue(requestId, out PendingRead? read))
+        {
+            Act(read, read.Quorum.Timeout());
+            FinishRead(read);
+        }
+    }
+
+    private void FinishRead(PendingRead read)
+    {
+        _reads.Remove(read.RequestId);
+        ReadRepairAction repair = read.Quorum.FinalAction();
+        if (repair.IsEmpty) return;
+        StoredValue newest = repair.Value!;
+        var message = new ReadRepair(read.Client.Key, newest.Version, newest.Value);
+        for (int i = 0; i < read.Replicas.Length; i++)
+        {
+            if (!repair.IsTarget(i)) continue;
+            _outbox.Send(read.Replicas[i], message);
+            if (_buggify.Fires(BuggifySite.DuplicateReadRepair)) _outbox.Send(read.Replicas[i], message);
+        }
+    }
+
+    private void Act(PendingWrite write, QuorumDecision decision)
+    {
+        WriteQuorum q = write.Quorum;
+        switch (decision)
+        {
+            case QuorumDecision.Ok:
+                Respond(write.Client, ClientStatus.Ok, write.Written.Value, write.Written.Version, q.Acks, q.Required, null);
+                break;
+            case QuorumDecision.Unavailable:
+                string reason = q.Failures > q.ReplicaCount - q.Required
+                    ? $"{q.Failures} of {q.ReplicaCount} replicas failed or were unreachable"
+                    : "timed out";
+                RespondUnavailable(write.Client, q.Acks, q.Required, reason);
+                break;
+        }
+    }
+
+    private void Act(PendingRead read, QuorumDecision decision)
+    {
+        ReadQuorum q = read.Quorum;
+        StoredValue? newest = q.Newest;
+        switch (decision)
+        {
+            case QuorumDecision.Ok:
+                Respond(read.Client, ClientStatus.Ok, newest!.Value, newest.Version, q.Replies, read.Required, null);
+                break;
+            case QuorumDecision.NotFound:
+                Respond(read.Client, ClientStatus.NotFound, null, newest?.Version ?? WriteVersion.Zero, q.Replies, read.Required, null);
+                break;
+            case QuorumDecision.Unavailable:
+                string reason = q.Failures > q.ReplicaCount - q.Required ? $"{q.Failures} of {q.ReplicaCount} replicas were unreachable" : "timed out";
+                RespondUnavailable(read.Client, q.Replies, read.Required, reason);
+                break;
+        }
+    }
+
+    private void RespondUnavailable(ClientRequest client, int acks, int required, string reason) =>
+        Respond(client, ClientStatus.Unavailable, null, WriteVersion.Zero, acks, required,
+            $"{reason}: {acks} of {required} required replicas answered");
+
+    private void Respond(ClientRequest request, ClientStatus status, byte[]? value, WriteVersion version, int acks, int required, string? error) =>
+        _responder.Respond(new ClientResult(request.Id, request.Operation, status, request.Key, value, version, acks, required, error));
+
+    /// <summary>Every pending request's counters agree; the maps stay within their limit.</summary>
+    public void CheckInvariants()
+    {
+        if (PendingCount > Limits.MaxPendingRequests)
+        {
+            throw new InvalidOperationException($"{PendingCount} pending requests exceed {Limits.MaxPendingRequests}");
+        }
+        foreach (PendingWrite write in _writes.Values)
+        {
+            write.Quorum.CheckInvariants();
+            if (write.Quorum.AllAnswered) throw new InvalidOperationException($"write {write.RequestId} fully answered but still pending");
+        }
+        foreach (PendingRead read in _reads.Values)
+        {
+            read.Quorum.CheckInvariants();
+            if (read.Quorum.AllAnswered) throw new InvalidOperationException($"read {read.RequestId} fully answered but still pending");
+        }
+    }
+}

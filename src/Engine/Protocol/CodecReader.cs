@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Text;
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Engine.Protocol;
+
+/// <summary>Reads the fields of <see cref="MessageCodec"/>'s layout, rejecting anything malformed with a <see cref="ProtocolException"/>.</summary>
+internal ref struct CodecReader(ReadOnlySpan<byte> buffer)
+{
+    private readonly ReadOnlySpan<byte> _buffer = buffer;
+    private int _position;
+
+    public readonly int Remaining => _buffer.Length - _position;
+
+    private ReadOnlySpan<byte> Take(int count, string field)
+    {
+        if (count < 0 || Remaining < count)
+        {
+            throw new ProtocolException($"frame truncated reading {field}: needs {count} bytes, {Remaining} left");
+        }
+        ReadOnlySpan<byte> slice = _buffer.Slice(_position, count);
+        _position += count;
+        return slice;
+    }
+
+    public byte U8(string field) => Take(1, field)[0];
+
+    public bool Bool(string field)
+    {
+        byte b = U8(field);
+        return b switch
+        {
+            0 => false,
+            1 => true,
+            _ => throw new ProtocolException($"{field} must be 0 or 1, got {b}"),
+        };
+    }
+
+    public long I64(string field) => BinaryPrimitives.ReadInt64BigEndian(Take(8, field));
+
+    public int I32(string field) => BinaryPrimitives.ReadInt32BigEndian(Take(4, field));
+
+    public UInt128 U128(string field) => BinaryPrimitives.ReadUInt128BigEndian(Take(16, field));
+
+    public int NonNegative(string field)
+    {
+        int v = I32(field);
+        if (v < 0) throw new ProtocolException($"{field} is negative ({v})");
+        return v;
+    }
+
+    public int Depth()
+    {
+        byte depth = U8("depth");
+        if (depth > Merkle.MerkleTree.MaxDepth) throw new ProtocolException($"Merkle depth {depth} is over {Merkle.MerkleTree.MaxDepth}");
+        return depth;
+    }
+
+    /// <summary>An item count, checked against the batch limit and the bytes left (each item needs at least minItemBytes).</summary>
+    public int Count(string field, int minItemBytes)
+    {
+        int count = I32(field + " count");
+        if (count < 0 || count > MessageCodec.MaxRepairBatch) throw new ProtocolException($"{field} count {count} is outside 0..{MessageCodec.MaxRepairBatch}");
+        if ((long)count * minItemBytes > Remaining) throw new ProtocolException($"frame truncated: {count} {field} cannot fit in {Remaining} bytes");
+        return count;
+    }
+
+    public int[] Ints(string field)
+    {
+        int count = Count(field, 4);
+        var values = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = I32(field);
+            if (values[i] < 0) throw new ProtocolException($"{field} contains a negative value ({values[i]})");
+        }
+        return values;
+    }
+
+    public string Key()
+    {
+        int length = BinaryPrimitives.ReadUInt16BigEndian(Take(2, "key length"));
+        if (length > Limits.MaxKeySizeBytes)
+        {
+            throw new ProtocolException($"key is {length} bytes; the limit is {Limits.MaxKeySizeBytes}");
+        }
+        ReadOnlySpan<byte> bytes = Take(length, "key");
+        try
+        {
+            return MessageCodec.StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new ProtocolException("key is not valid UTF-8");
+        }
+    }
+
+    public WriteVersion Version()
+    {
+        long micros = BinaryPrimitives.ReadInt64BigEndian(Take(8, "version timestamp"));
+        uint node = BinaryPrimitives.ReadUInt32BigEndian(Take(4, "version node"));
+        if (micros < 0) throw new ProtocolException($"version timestamp is negative ({micros})");
+        return new WriteVersion(micros, node);
+    }
+
+    public byte[]? Value()
+    {
+        int length = BinaryPrimitives.ReadInt32BigEndian(Take(4, "value length"));
+        if (length == -1) return null;
+        if (length < -1) throw new ProtocolException($"value length is negative ({length})");
+        if (length > Limits.MaxValueSizeBytes)
+        {
+            throw new ProtocolException($"value is {length} bytes; the limit is {Limits.MaxValueSizeBytes}");
+        }
+        return Take(length, "value").ToArray();
+    }
+}

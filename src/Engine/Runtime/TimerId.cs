@@ -1,0 +1,26 @@
+namespace Meteora.Engine.Runtime;
+
+/// <summary>Which room a timer belongs to; the node routes a firing timer by this alone.</summary>
+public enum TimerOwner : byte
+{
+    /// <summary>A coordinator request's timeout (id: the request id).</summary>
+    ClientRequest = 1,
+
+    /// <summary>A reply or ack a buggify site held back (id: the delayed send's id).</summary>
+    DelayedSend = 2,
+
+    /// <summary>The next slice of the Merkle rebuild after a start (id: a rebuild sequence number).</summary>
+    MerkleRebuild = 3,
+
+    /// <summary>Anti-entropy's periodic tick: background repair rounds and tombstone purges.</summary>
+    MaintenanceTick = 4,
+
+    /// <summary>A repair request's or repair push's timeout (id: the repair request id).</summary>
+    RepairRequest = 5,
+}
+
+/// <summary>A timer's identity: its owner plus an id drawn from that owner's own counter.</summary>
+public readonly record struct TimerId(TimerOwner Owner, long Id)
+{
+    public override string ToString() => $"{Owner}:{Id}";
+}
