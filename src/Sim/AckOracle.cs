@@ -49,6 +49,9 @@ internal sealed class AckOracle(SimCluster cluster)
         int partition = Token.OfKey(written.Key).Partition(cluster.Placement.PartitionCount);
         WriteVersion durable = replica.DurableVersion(partition, written.Key);
         if (durable >= written.Version) return;
+        // An ack held back (buggify) may leave after the tombstone it acks was purged past its grace
+        // period: absent then means deleted, not lost (seed 2048 with drawn knobs: a 400 ms delay, 200 ms grace).
+        if (cluster.Purges.NewestPurgedBy(written.Key, cluster.NowMicros) >= written.Version) return;
         _violationCount++;
         if (_violations.Count < MaxReported)
         {

@@ -27,13 +27,14 @@ public static class SimCli
         public readonly Option<string?> Faults = new("--faults") { Description = "Fault kinds: partition,crash,drop,dup,reorder,disk,clock,buggify or all (default none)" };
         public readonly Option<string?> Plant = new("--plant") { Description = "Plant a deliberate bug: ack-before-durable, lww-no-tiebreak, read-ignores-r" };
         public readonly Option<long> AntiEntropyMs = new("--ae-interval-ms") { Description = "Background anti-entropy period per node, ms (0: off)", DefaultValueFactory = _ => 300 };
-        public readonly Option<int> MerkleDepth = new("--merkle-depth") { Description = "Merkle tree depth (2^depth leaves per partition)", DefaultValueFactory = _ => 2 };
+        public readonly Option<int?> MerkleDepth = new("--merkle-depth") { Description = "Merkle tree depth (2^depth leaves per partition; default: drawn per seed with the knobs, 2 with --knobs default)" };
+        public readonly Option<string> Knobs = new("--knobs") { Description = "Engine limits and timeouts: drawn (per seed, so rare paths run) or default", DefaultValueFactory = _ => "drawn" };
         public readonly Option<long> GraceMs = new("--tombstone-grace-ms") { Description = "Tombstones older than this are purged", DefaultValueFactory = _ => 5_000 };
         public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on the last line" };
 
         public void AddTo(Command command)
         {
-            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, AntiEntropyMs, MerkleDepth, GraceMs, Json })
+            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, AntiEntropyMs, MerkleDepth, Knobs, GraceMs, Json })
             {
                 command.Options.Add(option);
             }
@@ -56,6 +57,12 @@ public static class SimCli
                 Plant = PlantedBugParser.Parse(parse.GetValue(Plant)),
                 AntiEntropyIntervalMs = parse.GetValue(AntiEntropyMs),
                 MerkleDepth = parse.GetValue(MerkleDepth),
+                DrawKnobs = parse.GetValue(Knobs) switch
+                {
+                    "drawn" => true,
+                    "default" => false,
+                    var other => throw new SimUsageException($"--knobs must be drawn or default, got {other}"),
+                },
                 TombstoneGraceMs = parse.GetValue(GraceMs),
             };
             options.Validate();

@@ -48,6 +48,7 @@ public sealed class SimCluster
         Nemesis = new Nemesis(this, Schedule.Faults);
         Buggify = new SimBuggify(Schedule.BuggifySites, SimRandom.Stream(seed, "buggify"), options.BuggifyFireProbability);
         Workload = new Workload(this, SimRandom.Stream(seed, "workload"), Schedule.Ops);
+        Knobs = SimKnobs.Create(seed, options);
         Nodes = new SimNode[options.Nodes];
         _eventsByNode = new long[options.Nodes];
         for (int i = 0; i < options.Nodes; i++)
@@ -58,13 +59,8 @@ public sealed class SimCluster
                 ReplicationFactor = options.ReplicationFactor,
                 RequestTimeoutMs = options.RequestTimeoutMs,
                 PlantedBugs = options.Plant,
-                Repair = new Meteora.Engine.Repair.RepairOptions
-                {
-                    AntiEntropyIntervalMs = options.AntiEntropyIntervalMs,
-                    MerkleDepth = options.MerkleDepth,
-                    TombstoneGraceMs = options.TombstoneGraceMs,
-                    RequestTimeoutMs = Math.Max(50, options.RequestTimeoutMs),
-                },
+                Repair = Knobs.Repair,
+                BuggifyDelayMs = Knobs.BuggifyDelayMs,
             };
             Nodes[i] = new SimNode(this, nodeOptions, Placement);
         }
@@ -74,6 +70,9 @@ public sealed class SimCluster
     public SimOptions Options { get; }
     public Schedule Schedule { get; }
     public ReplicaPlacement Placement { get; }
+
+    /// <summary>The engine limits and timeouts of this run (drawn from the seed unless --knobs default).</summary>
+    public SimKnobs Knobs { get; }
     public History History { get; }
     public long NowMicros { get; private set; }
     public long Events => _events;
@@ -128,6 +127,7 @@ public sealed class SimCluster
                 (long)Stopwatch.GetElapsedTime(wallStart).TotalMilliseconds, 0, 0, [e.Message])
             {
                 InvariantChecks = _invariantChecks,
+                Knobs = Knobs,
             };
         }
     }
@@ -180,6 +180,7 @@ public sealed class SimCluster
             ConvergenceMs = ConvergedAtMicros is { } at ? (at - HealedAtMicros) / 1000 : null,
             TombstonesPurged = Purges.Count,
             InvariantChecks = _invariantChecks,
+            Knobs = Knobs,
         };
     }
 

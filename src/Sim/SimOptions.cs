@@ -30,8 +30,11 @@ public sealed record SimOptions
     /// <summary>Background anti-entropy period on every node.</summary>
     public long AntiEntropyIntervalMs { get; init; } = 300;
 
-    /// <summary>Merkle depth; small, because the simulated key space is small (so every leaf gets keys).</summary>
-    public int MerkleDepth { get; init; } = 2;
+    /// <summary>Merkle depth; null: drawn per seed (0..4) with the other knobs, or 2 with <see cref="DrawKnobs"/> off. Small, because the simulated key space is small.</summary>
+    public int? MerkleDepth { get; init; }
+
+    /// <summary>Draw engine limits and timeouts per seed (<see cref="SimKnobs"/>); false: production defaults.</summary>
+    public bool DrawKnobs { get; init; } = true;
 
     /// <summary>Tombstones older than this are purged.</summary>
     public long TombstoneGraceMs { get; init; } = 5_000;
@@ -70,7 +73,7 @@ public sealed record SimOptions
         Require(Partitions >= 1 && Partitions <= Meteora.Engine.Limits.MaxPartitions && System.Numerics.BitOperations.IsPow2(Partitions),
             $"--partitions must be a power of two in 1..{Meteora.Engine.Limits.MaxPartitions}, got {Partitions}");
         Require(AntiEntropyIntervalMs is >= 0 and <= 3_600_000, $"--ae-interval-ms must be in 0..3600000, got {AntiEntropyIntervalMs}");
-        Require(MerkleDepth is >= 0 and <= 16, $"--merkle-depth must be in 0..16, got {MerkleDepth}");
+        Require(MerkleDepth is null or (>= 0 and <= 16), $"--merkle-depth must be in 0..16, got {MerkleDepth}");
         Require(TombstoneGraceMs >= 1, $"--tombstone-grace-ms must be positive, got {TombstoneGraceMs}");
     }
 

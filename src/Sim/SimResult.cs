@@ -27,6 +27,9 @@ public sealed record SimResult(
     /// <summary>Engine invariant checks run (one per node per event it handled, plus the periodic deep ones).</summary>
     public long InvariantChecks { get; init; }
 
+    /// <summary>The engine limits and timeouts the run used.</summary>
+    public SimKnobs? Knobs { get; init; }
+
     public string ToJson()
     {
         using var stream = new MemoryStream();
@@ -50,6 +53,7 @@ public sealed record SimResult(
             else json.WriteNull("convergenceMs");
             json.WriteNumber("tombstonesPurged", TombstonesPurged);
             json.WriteNumber("invariantChecks", InvariantChecks);
+            Knobs?.WriteJson(json);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

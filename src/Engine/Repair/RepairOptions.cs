@@ -39,6 +39,9 @@ public sealed record RepairOptions
     /// <summary>Repair pushes one session waits on at once; more wait in the session's queue.</summary>
     public int MaxPushesInFlight { get; init; } = 256;
 
+    /// <summary>Smallest reply budget; a reply always carries at least one leaf or key, whatever the budget.</summary>
+    public const int MinReplyBudgetBytes = 256;
+
     /// <summary>Finished jobs kept for status queries.</summary>
     public const int MaxRememberedJobs = 32;
 
@@ -57,7 +60,7 @@ public sealed record RepairOptions
         Check(MaxPushesInFlight is >= 1 and <= 4096, "MaxPushesInFlight must be in 1..4096");
         Check((long)MaxConcurrentSessions * (1 + MaxPushesInFlight) <= Limits.MaxRepairRequestsInFlight,
             $"MaxConcurrentSessions x (1 + MaxPushesInFlight) must be at most {Limits.MaxRepairRequestsInFlight}");
-        Check(ReplyBudgetBytes >= 4096 && ReplyBudgetBytes <= Limits.MaxMessageSizeBytes / 2, $"ReplyBudgetBytes must be in 4096..{Limits.MaxMessageSizeBytes / 2}");
+        Check(ReplyBudgetBytes >= MinReplyBudgetBytes && ReplyBudgetBytes <= Limits.MaxMessageSizeBytes / 2, $"ReplyBudgetBytes must be in {MinReplyBudgetBytes}..{Limits.MaxMessageSizeBytes / 2}");
     }
 
     /// <summary>Tombstones with a timestamp before this are past their grace period (the one place it is computed).</summary>

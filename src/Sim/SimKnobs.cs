@@ -1,0 +1,68 @@
+using Meteora.Engine.Repair;
+
+namespace Meteora.Sim;
+
+/// <summary>
+/// Engine limits and timeouts for one run (FoundationDB's knobs): drawn per seed from their own PRNG
+/// stream within valid ranges, so sweeps also run the rarely taken paths — replies that cover only
+/// part of a request, requeues, one-node hash batches, single-entry rebuild slices, a push window of
+/// one. Each knob keeps its production default about half the time. With <c>--knobs default</c>
+/// every knob is the production default (Merkle depth: the simulator's default, 2).
+/// </summary>
+public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs)
+{
+    public const int DefaultMerkleDepth = 2;
+
+    public static SimKnobs Create(ulong seed, SimOptions options)
+    {
+        var defaults = new RepairOptions();
+        long repairTimeoutMs = Math.Max(50, options.RequestTimeoutMs);
+        if (!options.DrawKnobs)
+        {
+            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), 50);
+        }
+        SimRandom random = SimRandom.Stream(seed, "knobs");
+        int depth = options.MerkleDepth ?? random.NextInt(0, 4);
+        RepairOptions repair = Base(options, defaults, depth, Pick(random, repairTimeoutMs, 50, 200, 2_000)) with
+        {
+            MaxAttempts = Pick(random, defaults.MaxAttempts, 1, 2, 6),
+            MaxConcurrentSessions = Pick(random, defaults.MaxConcurrentSessions, 1, 2, 16),
+            SliceEntries = Pick(random, defaults.SliceEntries, 1, 3, 17),
+            ReplyBudgetBytes = Pick(random, defaults.ReplyBudgetBytes, RepairOptions.MinReplyBudgetBytes, 300, 1_000),
+            MaxNodesPerRequest = Pick(random, defaults.MaxNodesPerRequest, 1, 2, 3),
+            MaxLeavesPerRequest = Pick(random, defaults.MaxLeavesPerRequest, 1, 2, 5),
+            MaxKeysPerPull = Pick(random, defaults.MaxKeysPerPull, 1, 2, 7),
+            MaxPushesInFlight = Pick(random, defaults.MaxPushesInFlight, 1, 2, 4),
+        };
+        return new SimKnobs(repair, Pick(random, 50L, 1, 10, 400));
+    }
+
+    private static RepairOptions Base(SimOptions options, RepairOptions defaults, int depth, long repairTimeoutMs) => defaults with
+    {
+        AntiEntropyIntervalMs = options.AntiEntropyIntervalMs,
+        MerkleDepth = depth,
+        TombstoneGraceMs = options.TombstoneGraceMs,
+        RequestTimeoutMs = repairTimeoutMs,
+    };
+
+    /// <summary>The default half the time, else one of the rare values.</summary>
+    private static T Pick<T>(SimRandom random, T fallback, params T[] rare) =>
+        random.NextInt(2) == 0 ? fallback : rare[random.NextInt(rare.Length)];
+
+    public void WriteJson(System.Text.Json.Utf8JsonWriter json)
+    {
+        json.WriteStartObject("knobs");
+        json.WriteNumber("merkleDepth", Repair.MerkleDepth);
+        json.WriteNumber("repairTimeoutMs", Repair.RequestTimeoutMs);
+        json.WriteNumber("repairAttempts", Repair.MaxAttempts);
+        json.WriteNumber("repairSessions", Repair.MaxConcurrentSessions);
+        json.WriteNumber("sliceEntries", Repair.SliceEntries);
+        json.WriteNumber("replyBudgetBytes", Repair.ReplyBudgetBytes);
+        json.WriteNumber("nodesPerRequest", Repair.MaxNodesPerRequest);
+        json.WriteNumber("leavesPerRequest", Repair.MaxLeavesPerRequest);
+        json.WriteNumber("keysPerPull", Repair.MaxKeysPerPull);
+        json.WriteNumber("pushesInFlight", Repair.MaxPushesInFlight);
+        json.WriteNumber("buggifyDelayMs", BuggifyDelayMs);
+        json.WriteEndObject();
+    }
+}
