@@ -20,7 +20,7 @@ public readonly record struct Token(UInt128 Value)
         {
             throw new ArgumentException($"key is {byteCount} bytes; the limit is {Limits.MaxKeySizeBytes}", nameof(key));
         }
-        Span<byte> utf8 = stackalloc byte[Limits.MaxKeySizeBytes];
+        Span<byte> utf8 = stackalloc byte[byteCount]; // exact size: a fixed 1 KiB buffer would be zeroed on every call
         int written = Encoding.UTF8.GetBytes(key, utf8);
         return OfBytes(utf8[..written]);
     }

@@ -69,8 +69,19 @@ public sealed class MerkleTree
     public void Replace(string key, WriteVersion? before, WriteVersion? after)
     {
         if (before == after) return;
-        if (before is { } b) Remove(key, b);
-        if (after is { } a) Add(key, a);
+        // Both entries live in the same leaf: change the leaf once, then rehash its path once.
+        int node = LeafCount + LeafOf(key);
+        if (before is { } b)
+        {
+            _nodes[node] ^= EntryHash(key, b);
+            EntryCount--;
+        }
+        if (after is { } a)
+        {
+            _nodes[node] ^= EntryHash(key, a);
+            EntryCount++;
+        }
+        RehashPath(node);
     }
 
     /// <summary>The 128-bit hash of one (key, version) entry: MurmurHash3 over key UTF-8 + version.</summary>
@@ -81,7 +92,7 @@ public sealed class MerkleTree
         {
             throw new ArgumentException($"key is {keyBytes} bytes; the limit is {Limits.MaxKeySizeBytes}", nameof(key));
         }
-        Span<byte> buffer = stackalloc byte[Limits.MaxKeySizeBytes + 12];
+        Span<byte> buffer = stackalloc byte[keyBytes + 12]; // exact size: a fixed buffer would be zeroed on every call
         int n = Encoding.UTF8.GetBytes(key, buffer);
         BinaryPrimitives.WriteInt64BigEndian(buffer[n..], version.TimestampMicros);
         BinaryPrimitives.WriteUInt32BigEndian(buffer[(n + 8)..], version.Node);
@@ -94,7 +105,12 @@ public sealed class MerkleTree
         int node = LeafCount + LeafOf(key);
         _nodes[node] ^= EntryHash(key, version);
         EntryCount += delta;
-        for (node >>= 1; node >= 1; node >>= 1)
+        RehashPath(node);
+    }
+
+    private void RehashPath(int leafNode)
+    {
+        for (int node = leafNode >> 1; node >= 1; node >>= 1)
         {
             _nodes[node] = Combine(_nodes[2 * node], _nodes[2 * node + 1]);
         }

@@ -178,13 +178,14 @@ public sealed class MeteoraNode
 
     /// <summary>
     /// Runs every room's invariant checks; throws <see cref="InvalidOperationException"/> on the first
-    /// violated one. <paramref name="deep"/> adds the costly ones (recounting in-flight operations,
-    /// recomputing one partition's Merkle tree from storage). The simulator runs this after every event.
+    /// violated one. <paramref name="deep"/> adds the costly ones (every pending request's quorum,
+    /// recounting in-flight operations and open repair requests, recomputing one partition's Merkle
+    /// tree from storage). The simulator runs this after every event, deep every 256th per node.
     /// </summary>
     public void CheckInvariants(bool deep = false)
     {
         _outbox.CheckInvariants();
-        _coordinator.CheckInvariants();
+        _coordinator.CheckInvariants(deep);
         _store.CheckInvariants(deep);
         _antiEntropy.CheckInvariants(deep);
     }

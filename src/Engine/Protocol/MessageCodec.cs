@@ -63,6 +63,12 @@ public static class MessageCodec
         }
         var w = new CodecWriter(destination);
         w.U8((byte)message.Kind);
+        WriteFields(ref w, message);
+        return w.Position;
+    }
+
+    private static void WriteFields(ref CodecWriter w, Message message)
+    {
         switch (message)
         {
             case ReplicaWrite m:
@@ -108,8 +114,9 @@ public static class MessageCodec
             case RepairPushAck m:
                 w.I64(m.RequestId); w.Bool(m.Ok);
                 break;
+            default:
+                throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message));
         }
-        return w.Position;
     }
 
     public static Message Decode(ReadOnlySpan<byte> frame)

@@ -11,7 +11,7 @@ internal sealed class RepairJob
 {
     private readonly Queue<RepairSession> _queued = new();
     private readonly List<RepairSession> _running = new();
-    private readonly SortedDictionary<int, int> _sessionsLeftByPartition = new();
+    private readonly Dictionary<int, int> _sessionsLeftByPartition = new();
     private readonly HashSet<int> _failedPartitions = new();
     private long _keysRepairedFinished;
     private long _bytesSentFinished;
