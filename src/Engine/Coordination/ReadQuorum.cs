@@ -9,31 +9,20 @@ namespace Meteora.Engine.Coordination;
 /// newest is a tombstone or nothing; Unavailable once R can no longer be reached, or at the
 /// timeout. Replies after the answer are still recorded, so the final repair covers late replicas.
 /// </summary>
-public sealed class ReadQuorum
+public sealed class ReadQuorum : QuorumCore
 {
     private readonly StoredValue?[] _replies;
     private readonly Func<StoredValue, StoredValue, bool> _newer;
-    private ReplicaSet _replicas;
 
     /// <param name="newer">The LWW order, "is a newer than b" (a parameter so a planted bug can swap it).</param>
     public ReadQuorum(int replicaCount, int required, Func<StoredValue, StoredValue, bool> newer)
+        : base(replicaCount, required, "R")
     {
-        _replicas = new ReplicaSet(replicaCount);
-        if (required < 1 || required > replicaCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(required), required, $"R must be in 1..{replicaCount}");
-        }
-        Required = required;
         _newer = newer ?? throw new ArgumentNullException(nameof(newer));
         _replies = new StoredValue?[replicaCount];
     }
 
-    public int ReplicaCount => _replicas.Count;
-    public int Required { get; }
-    public int Replies => _replicas.AnsweredCount - _replicas.FailedCount;
-    public int Failures => _replicas.FailedCount;
-    public bool Decided { get; private set; }
-    public bool AllAnswered => _replicas.AllAnswered;
+    public int Replies => Positive;
 
     /// <summary>The newest version among the replies so far (null: none replied with anything).</summary>
     public StoredValue? Newest { get; private set; }
@@ -41,7 +30,7 @@ public sealed class ReadQuorum
     /// <summary>Replica <paramref name="index"/> replied with what it holds (null: no entry).</summary>
     public QuorumDecision AddReply(int index, StoredValue? value)
     {
-        if (!_replicas.TryAnswer(index, failed: false)) return QuorumDecision.Wait;
+        if (!TryAnswer(index, failed: false)) return QuorumDecision.Wait;
         _replies[index] = value;
         if (value is not null && (Newest is null || _newer(value, Newest))) Newest = value;
         if (Decided || Replies < Required) return QuorumDecision.Wait;
@@ -51,12 +40,9 @@ public sealed class ReadQuorum
     /// <summary>Replica <paramref name="index"/> could not be reached.</summary>
     public QuorumDecision AddFailure(int index)
     {
-        if (!_replicas.TryAnswer(index, failed: true) || Decided) return QuorumDecision.Wait;
-        return Failures > ReplicaCount - Required ? Decide(QuorumDecision.Unavailable) : QuorumDecision.Wait;
+        if (!TryAnswer(index, failed: true) || Decided) return QuorumDecision.Wait;
+        return CannotSucceed ? Decide(QuorumDecision.Unavailable) : QuorumDecision.Wait;
     }
-
-    /// <summary>The request's timeout fired: unavailable unless already decided.</summary>
-    public QuorumDecision Timeout() => Decided ? QuorumDecision.Wait : Decide(QuorumDecision.Unavailable);
 
     /// <summary>
     /// The read repair to run once every replica answered or the request timed out: the newest value,
@@ -69,30 +55,11 @@ public sealed class ReadQuorum
         uint targets = 0;
         for (int i = 0; i < _replies.Length; i++)
         {
-            if (!_replicas.HasAnswered(i) || _replicas.HasFailed(i)) continue;
+            if (!Replied(i)) continue;
             StoredValue? held = _replies[i];
             if (held is null || _newer(Newest, held)) targets |= 1u << i;
         }
         return new ReadRepairAction(Newest, targets);
-    }
-
-    private QuorumDecision Decide(QuorumDecision decision)
-    {
-        Decided = true;
-        return decision;
-    }
-
-    /// <summary>Throws if the counters contradict each other.</summary>
-    public void CheckInvariants()
-    {
-        if (Replies < 0 || Replies + Failures > ReplicaCount)
-        {
-            throw new InvalidOperationException($"read quorum: {Replies} replies + {Failures} failures > {ReplicaCount} replicas");
-        }
-        if (!Decided && (Replies >= Required || Failures > ReplicaCount - Required))
-        {
-            throw new InvalidOperationException($"read quorum: undecided with {Replies} replies, {Failures} failures, R={Required}");
-        }
     }
 }
 
