@@ -150,7 +150,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
                 ran++;
             }
             Interlocked.Add(ref _eventsRun, ran);
-            FireDueTimers(node);
+            ran += FireDueTimers(node);
             if (ran > 0) CheckInvariants(node);
             if (ran > 0 || _faulted) continue;
 
@@ -171,8 +171,10 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         _logger.LogDebug("event loop stopped after {Events} events", EventsRun);
     }
 
-    private void FireDueTimers(MeteoraNode node)
+    /// <summary>Fires every timer that is due; returns how many fired.</summary>
+    private int FireDueTimers(MeteoraNode node)
     {
+        int fired = 0;
         long now = NowMicros();
         while (!_faulted && _timersByDueMicros.TryPeek(out TimerId timer, out long dueMicros) && dueMicros <= now)
         {
@@ -186,7 +188,9 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
                 Fail(e, $"timer {timer}");
             }
             RunDeferred(node);
+            fired++;
         }
+        return fired;
     }
 
     private void RunDeferred(MeteoraNode node)
