@@ -28,7 +28,7 @@ public static class LeafDiff
         while (true)
         {
             slice.Clear();
-            int n = storage.Scan(partition, after, slice, ScanSliceEntries);
+            int n = storage.Scan(partition, TokenRange.All, after, slice, ScanSliceEntries);
             foreach (var (key, value) in slice)
             {
                 if (byLeaf.TryGetValue(tree.LeafOf(key), out var list)) list.Add(new LeafEntry(key, value.Version));

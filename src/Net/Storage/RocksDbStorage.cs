@@ -130,16 +130,30 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     public void Sync(long completionToken) => Enqueue(new PendingOperation(completionToken, !_faulted));
 
     /// <summary>
-    /// Up to <paramref name="maxCount"/> entries of <paramref name="partition"/> after <paramref name="afterKey"/>
-    /// (null: from the start) in UTF-8 byte order, which is RocksDB's order within the partition's prefix.
+    /// Up to <paramref name="maxCount"/> entries of <paramref name="partition"/> whose token-high-64 is in
+    /// <paramref name="range"/>, strictly after <paramref name="afterKey"/> (null: from the range's start)
+    /// in <see cref="StorageOrder"/>, which is RocksDB's order within the partition's prefix: one seek,
+    /// then an iteration that stops at the end of the range.
     /// </summary>
-    public int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount)
+    public int Scan(int partition, TokenRange range, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (maxCount <= 0) return 0;
-        Span<byte> start = stackalloc byte[StorageKeys.MaxEncodedBytes];
-        int startLength = StorageKeys.Encode(partition, afterKey ?? "", start);
-        byte[] seekKey = start[..startLength].ToArray();
+        byte[] seekKey;
+        bool skipSeekKey = false;
+        ulong afterToken = afterKey is null ? 0 : StorageOrder.TokenHigh64(afterKey);
+        if (afterKey is not null && afterToken > range.Last) return 0;
+        if (afterKey is not null && afterToken >= range.First)
+        {
+            Span<byte> encoded = stackalloc byte[StorageKeys.MaxEncodedBytes];
+            seekKey = encoded[..StorageKeys.Encode(partition, afterKey, encoded)].ToArray();
+            skipSeekKey = true;
+        }
+        else
+        {
+            seekKey = new byte[StorageKeys.PrefixBytes];
+            StorageKeys.EncodePrefix(partition, range.First, seekKey);
+        }
         int added = 0;
         using Iterator iterator = _db.NewIterator(_data);
         iterator.Seek(seekKey);
@@ -150,12 +164,14 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             {
                 break; // past the partition's contiguous range
             }
-            if (afterKey is null || !key.AsSpan().SequenceEqual(seekKey))
+            (_, ulong tokenHigh64, string decodedKey) = StorageKeys.Decode(key);
+            if (tokenHigh64 > range.Last) break; // past the token range
+            if (!skipSeekKey || !key.AsSpan().SequenceEqual(seekKey))
             {
-                (_, string decodedKey) = StorageKeys.Decode(key);
                 output.Add(new KeyValuePair<string, StoredValue>(decodedKey, StoredValueCodec.Decode(iterator.Value())));
                 added++;
             }
+            skipSeekKey = false; // only the first entry can be the cursor itself
             iterator.Next();
         }
         return added;

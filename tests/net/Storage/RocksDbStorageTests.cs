@@ -1,4 +1,5 @@
 using System.Text;
+using Meteora.Engine.Storage;
 using Meteora.Engine.Versioning;
 using Meteora.Net.Storage;
 using Meteora.Tests.Net.Infrastructure;
@@ -53,8 +54,37 @@ public sealed class RocksDbStorageTests
         int lengthA = StorageKeys.Encode(1, "zzzz", a);
         int lengthB = StorageKeys.Encode(256, "a", b);
         Assert.True(a[..lengthA].SequenceCompareTo(b[..lengthB]) < 0);
-        Assert.Equal(new byte[] { 0, 0, 1, 0, (byte)'a' }, b[..lengthB].ToArray());
-        Assert.Equal((256, "a"), StorageKeys.Decode(b[..lengthB]));
+        ulong token = StorageOrder.TokenHigh64("a");
+        byte[] expected = [0, 0, 1, 0, .. BitConverter.GetBytes(token).Reverse(), (byte)'a'];
+        Assert.Equal(expected, b[..lengthB].ToArray());
+        Assert.Equal((256, token, "a"), StorageKeys.Decode(b[..lengthB]));
+    }
+
+    [Fact]
+    public void EncodedKeysOfAPartitionSortInStorageOrder()
+    {
+        var random = new Random(7);
+        string[] keys = [.. Enumerable.Range(0, 500).Select(i => $"k{random.Next()}-{i}"), "", "A", "a", "\uFFFD", "\U0001F600"];
+        byte[] Encoded(string key)
+        {
+            var buffer = new byte[StorageKeys.MaxEncodedBytes];
+            return buffer[..StorageKeys.Encode(3, key, buffer)];
+        }
+        string[] byBytes = [.. keys.OrderBy(Encoded, Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y)))];
+        string[] byOrder = [.. keys.OrderBy(k => k, StorageOrder.Instance)];
+        Assert.Equal(byOrder, byBytes);
+        Assert.All(keys, k => Assert.Equal((3, StorageOrder.TokenHigh64(k), k), StorageKeys.Decode(Encoded(k))));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    [InlineData(11)]
+    public void KeysShorterThanThePrefixAreRejected(int length)
+    {
+        InvalidDataException error = Assert.Throws<InvalidDataException>(() => StorageKeys.Decode(new byte[length]));
+        Assert.Contains($"stored key is {length} bytes", error.Message);
+        Assert.Contains("12-byte partition and token prefix", error.Message);
     }
 
     [Theory]
