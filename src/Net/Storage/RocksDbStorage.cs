@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Meteora.Engine.Storage;
 using Meteora.Engine.Versioning;
 using RocksDbSharp;
@@ -22,6 +23,12 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     public const string DataFamily = "data";
     public const string HintsFamily = "hints";
     public const string MetadataFamily = "meta";
+
+    /// <summary>Metadata key holding the data family's key layout version (u32 big-endian).</summary>
+    public const string FormatMetadataKey = "storage-format";
+
+    /// <summary>Format 2: data keys are (partition, token high 64, key), see <see cref="StorageKeys"/>. Format 1 (no metadata) was (partition, key).</summary>
+    public const uint CurrentFormat = 2;
 
     /// <summary>Operations waiting for their sync before <see cref="Write"/> refuses more (the engine's own bound is far lower).</summary>
     public const int MaxPendingOperations = 1_000_000;
@@ -87,7 +94,49 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         {
             throw new IOException($"cannot open RocksDB at {path}: {e.Message}", e);
         }
+        try
+        {
+            RequireCurrentFormat(db, path);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
         return new RocksDbStorage(db, sink, path);
+    }
+
+    /// <summary>
+    /// A database with no data gets the current format; one holding data in another format is refused,
+    /// since its keys would be read under the wrong layout (scans would miss or misdecode them).
+    /// </summary>
+    private static void RequireCurrentFormat(RocksDb db, string path)
+    {
+        ColumnFamilyHandle metadata = db.GetColumnFamily(MetadataFamily);
+        byte[] formatKey = System.Text.Encoding.UTF8.GetBytes(FormatMetadataKey);
+        byte[]? stored = db.Get(formatKey, metadata);
+        if (stored is not null && stored.Length == 4 && BinaryPrimitives.ReadUInt32BigEndian(stored) == CurrentFormat) return;
+        bool hasData;
+        using (Iterator iterator = db.NewIterator(db.GetColumnFamily(DataFamily)))
+        {
+            iterator.SeekToFirst();
+            hasData = iterator.Valid();
+        }
+        if (!hasData)
+        {
+            // New, or never written: nothing to misread, so it is (now) in the current format.
+            var value = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(value, CurrentFormat);
+            db.Put(formatKey, value, metadata, new WriteOptions().SetSync(true));
+            return;
+        }
+        string found = stored is null ? "storage format 1 (keys ordered by partition, key)"
+            : stored.Length == 4 ? $"storage format {BinaryPrimitives.ReadUInt32BigEndian(stored)}"
+            : $"an unreadable storage format ({stored.Length}-byte marker)";
+        throw new StorageFormatException(
+            $"data directory {path} uses {found}; this version needs storage format {CurrentFormat} "
+            + "(keys ordered by partition, token, key: one Merkle leaf per contiguous range); "
+            + "move the directory aside and let anti-entropy refill the node");
     }
 
     public bool TryGet(int partition, string key, out StoredValue value)
