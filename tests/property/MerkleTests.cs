@@ -151,6 +151,39 @@ public sealed class MerkleTests
         Assert.False(new TokenRange(5, 5).Contains(6));
     }
 
+    /// <summary>Scanning only each leaf's range finds exactly the entries a whole-partition pass filtered by LeafOf finds.</summary>
+    [Property(MaxTest = 100)]
+    public void Entries_by_leaf_are_exactly_the_partition_entries_of_those_leaves(NonNegativeInt[] keyIds, byte depthSeed, byte partitionSeed, NonNegativeInt[] leafSeeds)
+    {
+        int depth = depthSeed % 9;
+        int partitions = 1 << (partitionSeed % 5);
+        var tree = new MerkleTree(depth, partitions);
+        var storage = new InMemoryStorage();
+        var stored = new Dictionary<string, WriteVersion>();
+        long token = 0;
+        foreach (NonNegativeInt id in keyIds.Concat(Enumerable.Range(0, 200).Select(i => NonNegativeInt.NewNonNegativeInt(i * 7919))))
+        {
+            string key = "k" + id.Get;
+            var version = new WriteVersion(++token, 1);
+            storage.Write(Token.OfKey(key).Partition(partitions), key, new StoredValue(version, [1]), token);
+            stored[key] = version;
+        }
+        int partition = partitionSeed % partitions;
+        int[] leaves = [.. leafSeeds.Select(x => x.Get % tree.LeafCount), 0, tree.LeafCount - 1, 0];
+
+        var byLeaf = LeafDiff.EntriesByLeaf(storage, partition, tree, leaves);
+
+        Assert.Equal(leaves.Distinct().Order(), byLeaf.Keys.Order());
+        foreach (var (leaf, entries) in byLeaf)
+        {
+            var expected = stored
+                .Where(e => Token.OfKey(e.Key).Partition(partitions) == partition && tree.LeafOf(e.Key) == leaf)
+                .Select(e => new LeafEntry(e.Key, e.Value))
+                .OrderBy(e => e.Key, StorageOrder.Instance);
+            Assert.Equal(expected, entries);
+        }
+    }
+
     [Fact]
     public void Depth_outside_limits_is_rejected()
     {
