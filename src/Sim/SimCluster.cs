@@ -225,7 +225,7 @@ public sealed class SimCluster
             foreach (int r in replicas)
             {
                 var entries = new List<KeyValuePair<string, Meteora.Engine.Versioning.StoredValue>>();
-                Nodes[r].Storage.Scan(p, null, entries, 100_000);
+                Nodes[r].Storage.Scan(p, Meteora.Engine.Storage.TokenRange.All, null, entries, 100_000);
                 foreach (var e in entries) keys.Add(e.Key);
             }
             int before = parts.Count;

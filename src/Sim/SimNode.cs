@@ -119,8 +119,8 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder
             host.ScheduleDiskCompletion();
         }
 
-        public int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount) =>
-            inner.Scan(partition, afterKey, output, maxCount);
+        public int Scan(int partition, TokenRange range, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount) =>
+            inner.Scan(partition, range, afterKey, output, maxCount);
 
         public void Purge(int partition, string key, WriteVersion tombstone, long completionToken)
         {

@@ -12,30 +12,36 @@ public readonly record struct LeafEntry(string Key, WriteVersion Version);
 /// </summary>
 public static class LeafDiff
 {
-    /// <summary>Scan slice used when collecting a partition's entries.</summary>
+    /// <summary>Scan slice used when collecting a leaf's entries.</summary>
     private const int ScanSliceEntries = 4096;
 
     /// <summary>
     /// The (key, version) entries of the given leaves of one partition replica, by leaf. The store is
-    /// ordered by key, not by leaf, so this scans the partition (in slices).
+    /// ordered by token (<see cref="StorageOrder"/>), so each leaf is one contiguous range
+    /// (<see cref="MerkleTree.LeafRange"/>): this scans those ranges (in slices), never the rest of
+    /// the partition.
     /// </summary>
     public static Dictionary<int, List<LeafEntry>> EntriesByLeaf(IStorage storage, int partition, MerkleTree tree, IEnumerable<int> leaves)
     {
         var byLeaf = new Dictionary<int, List<LeafEntry>>();
-        foreach (int leaf in leaves) byLeaf[leaf] = [];
-        var slice = new List<KeyValuePair<string, StoredValue>>(ScanSliceEntries);
-        string? after = null;
-        while (true)
+        var slice = new List<KeyValuePair<string, StoredValue>>();
+        foreach (int leaf in leaves)
         {
-            slice.Clear();
-            int n = storage.Scan(partition, after, slice, ScanSliceEntries);
-            foreach (var (key, value) in slice)
+            if (byLeaf.ContainsKey(leaf)) continue;
+            var entries = new List<LeafEntry>();
+            byLeaf[leaf] = entries;
+            TokenRange range = tree.LeafRange(partition, leaf);
+            string? after = null;
+            while (true)
             {
-                if (byLeaf.TryGetValue(tree.LeafOf(key), out var list)) list.Add(new LeafEntry(key, value.Version));
+                slice.Clear();
+                int n = storage.Scan(partition, range, after, slice, ScanSliceEntries);
+                foreach (var (key, value) in slice) entries.Add(new LeafEntry(key, value.Version));
+                if (n < ScanSliceEntries) break;
+                after = slice[^1].Key;
             }
-            if (n < ScanSliceEntries) return byLeaf;
-            after = slice[^1].Key;
         }
+        return byLeaf;
     }
 
     public static (List<string> Push, List<string> Pull) Compare(IReadOnlyList<LeafEntry> local, IReadOnlyList<LeafEntry> remote)

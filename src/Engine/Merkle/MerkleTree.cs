@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Meteora.Engine.Hashing;
+using Meteora.Engine.Storage;
 using Meteora.Engine.Versioning;
 
 namespace Meteora.Engine.Merkle;
@@ -31,12 +32,15 @@ public sealed class MerkleTree
         Ring.RingLayout.RequirePowerOfTwo(partitionCount);
         Depth = depth;
         LeafCount = 1 << depth;
+        PartitionCount = partitionCount;
         _partitionBits = System.Numerics.BitOperations.Log2((uint)partitionCount);
+        // log2(Q) ≤ 16 and depth ≤ 20, so a leaf is always a range of the token's top 64 bits (LeafRange).
         _nodes = new UInt128[2 * LeafCount];
     }
 
     public int Depth { get; }
     public int LeafCount { get; }
+    public int PartitionCount { get; }
     public int EntryCount { get; private set; }
 
     public UInt128 Root => _nodes[1];
@@ -59,6 +63,28 @@ public sealed class MerkleTree
         if (Depth == 0) return 0;
         UInt128 shifted = token.Value << _partitionBits;
         return (int)(shifted >> (128 - Depth));
+    }
+
+    /// <summary>
+    /// The token-high-64 range (<see cref="StorageOrder.TokenHigh64"/>) of one leaf of one partition:
+    /// exactly the keys of that partition with <see cref="LeafOf(string)"/> = leaf. Depth 0 gives the
+    /// whole partition's range.
+    /// </summary>
+    public TokenRange LeafRange(int partition, int leaf)
+    {
+        if (partition < 0 || partition >= PartitionCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(partition), partition, $"partition must be in 0..{PartitionCount - 1}");
+        }
+        if (leaf < 0 || leaf >= LeafCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(leaf), leaf, $"leaf must be in 0..{LeafCount - 1} at depth {Depth}");
+        }
+        int prefixBits = _partitionBits + Depth;
+        if (prefixBits == 0) return TokenRange.All;
+        ulong prefix = ((ulong)partition << Depth) | (uint)leaf;
+        ulong first = prefix << (64 - prefixBits);
+        return new TokenRange(first, first | (ulong.MaxValue >> prefixBits));
     }
 
     public void Add(string key, WriteVersion version) => Toggle(key, version, +1);

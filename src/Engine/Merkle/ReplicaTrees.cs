@@ -46,7 +46,8 @@ internal sealed class ReplicaTrees
     public void OnVisibleChange(int partition, string key, WriteVersion? before, StoredValue? after)
     {
         if (before == after?.Version || !_trees.TryGetValue(partition, out PartitionTree? t)) return;
-        if (!t.Ready && (t.Cursor is null || Utf8Order.Instance.Compare(key, t.Cursor) > 0)) return;
+        // The cursor is in scan order (StorageOrder): keys after it are still ahead of the scan.
+        if (!t.Ready && (t.Cursor is null || StorageOrder.Instance.Compare(key, t.Cursor) > 0)) return;
         t.Tree.Replace(key, before, after?.Version);
         if (after is { IsTombstone: true }) _tombstones.OnTombstoneArrived(partition, key, after.Version);
     }
@@ -58,7 +59,7 @@ internal sealed class ReplicaTrees
         {
             if (t.Ready) continue;
             _scratch.Clear();
-            int scanned = storage.Scan(partition, t.Cursor, _scratch, maxEntries);
+            int scanned = storage.Scan(partition, TokenRange.All, t.Cursor, _scratch, maxEntries);
             foreach (var (key, value) in _scratch)
             {
                 t.Tree.Add(key, value.Version);

@@ -19,11 +19,14 @@ public interface IStorage
 
     /// <summary>
     /// Appends to <paramref name="output"/> up to <paramref name="maxCount"/> visible entries of the
-    /// partition whose keys come after <paramref name="afterKey"/> (null: from the start) in UTF-8
-    /// byte order (<see cref="Utf8Order"/>), in that order; returns how many were added. Used for
-    /// Merkle rebuilds, anti-entropy and tombstone purges, always in bounded slices.
+    /// partition whose token-high-64 (<see cref="StorageOrder.TokenHigh64"/>) lies in
+    /// <paramref name="range"/> and that come strictly after <paramref name="afterKey"/> in
+    /// <see cref="StorageOrder"/> (null: from the start of the range), in that order; returns how many
+    /// were added. A Merkle leaf is one range (<see cref="Merkle.MerkleTree.LeafRange"/>), so a leaf
+    /// costs a scan of that leaf only; <see cref="TokenRange.All"/> walks the whole partition. Used for
+    /// Merkle rebuilds and anti-entropy, always in bounded slices.
     /// </summary>
-    int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount) =>
+    int Scan(int partition, TokenRange range, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount) =>
         throw new NotSupportedException($"{GetType().Name} cannot scan partitions");
 
     /// <summary>

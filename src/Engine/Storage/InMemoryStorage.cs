@@ -16,7 +16,8 @@ public sealed class InMemoryStorage : IStorage
     private readonly Dictionary<string, StoredValue> _visible = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredValue> _durable = new(StringComparer.Ordinal);
     private readonly Queue<PendingOperation> _pending = new();
-    private readonly Dictionary<int, SortedSet<string>> _keysByPartition = new();
+    /// <summary>Each partition's visible keys in <see cref="StorageOrder"/>, with their token-high-64 so comparisons never rehash.</summary>
+    private readonly Dictionary<int, SortedSet<OrderedKey>> _keysByPartition = new();
     private readonly Dictionary<string, int> _partitionOf = new(StringComparer.Ordinal);
 
     public int PendingCount => _pending.Count;
@@ -38,19 +39,26 @@ public sealed class InMemoryStorage : IStorage
         _pending.Enqueue(new PendingOperation(completionToken, key, value, Purge: false));
     }
 
-    public int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount)
+    public int Scan(int partition, TokenRange range, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (maxCount < 1) throw new ArgumentOutOfRangeException(nameof(maxCount), maxCount, "must be positive");
-        if (!_keysByPartition.TryGetValue(partition, out SortedSet<string>? keys)) return 0;
-        IEnumerable<string> range = afterKey is null || keys.Count == 0
-            ? keys
-            : Utf8Order.Instance.Compare(afterKey, keys.Max) >= 0 ? [] : keys.GetViewBetween(afterKey, keys.Max!);
-        int added = 0;
-        foreach (string key in range)
+        if (!_keysByPartition.TryGetValue(partition, out SortedSet<OrderedKey>? keys) || keys.Count == 0) return 0;
+        var lower = new OrderedKey(range.First, ""); // "" sorts first among the keys of a token: inclusive start
+        var upper = new OrderedKey(range.Last, null); // null sorts after every key of its token: inclusive end
+        bool skipLower = false;
+        if (afterKey is not null)
         {
-            if (afterKey is not null && Utf8Order.Instance.Compare(key, afterKey) <= 0) continue;
-            output.Add(new KeyValuePair<string, StoredValue>(key, _visible[key]));
+            var after = new OrderedKey(StorageOrder.TokenHigh64(afterKey), afterKey);
+            if (OrderedKey.Comparer.Compare(after, upper) >= 0) return 0;
+            if (OrderedKey.Comparer.Compare(after, lower) >= 0) (lower, skipLower) = (after, true);
+        }
+        // The view costs O(log n + entries in it): a leaf's range, or what is left of the partition.
+        int added = 0;
+        foreach (OrderedKey entry in keys.GetViewBetween(lower, upper))
+        {
+            if (skipLower && entry == lower) continue; // the cursor itself is exclusive
+            output.Add(new KeyValuePair<string, StoredValue>(entry.Key!, _visible[entry.Key!]));
             if (++added == maxCount) break;
         }
         return added;
@@ -143,11 +151,11 @@ public sealed class InMemoryStorage : IStorage
         _partitionOf[key] = partition;
         if (_visible.TryAdd(key, value))
         {
-            if (!_keysByPartition.TryGetValue(partition, out SortedSet<string>? keys))
+            if (!_keysByPartition.TryGetValue(partition, out SortedSet<OrderedKey>? keys))
             {
-                _keysByPartition[partition] = keys = new SortedSet<string>(Utf8Order.Instance);
+                _keysByPartition[partition] = keys = new SortedSet<OrderedKey>(OrderedKey.Comparer);
             }
-            keys.Add(key);
+            keys.Add(new OrderedKey(StorageOrder.TokenHigh64(key), key));
         }
         else
         {
@@ -157,7 +165,7 @@ public sealed class InMemoryStorage : IStorage
 
     private void RemoveVisible(string key)
     {
-        if (_visible.Remove(key)) _keysByPartition[_partitionOf[key]].Remove(key);
+        if (_visible.Remove(key)) _keysByPartition[_partitionOf[key]].Remove(new OrderedKey(StorageOrder.TokenHigh64(key), key));
     }
 
     private void RequireRoom()
@@ -169,4 +177,16 @@ public sealed class InMemoryStorage : IStorage
     }
 
     private readonly record struct PendingOperation(long Token, string? Key, StoredValue? Value, bool Purge);
+
+    /// <summary>A key with its token-high-64, in <see cref="StorageOrder"/>. A null key is a scan bound after every key of its token.</summary>
+    private readonly record struct OrderedKey(ulong TokenHigh64, string? Key)
+    {
+        public static readonly IComparer<OrderedKey> Comparer = Comparer<OrderedKey>.Create(static (x, y) =>
+        {
+            int byToken = x.TokenHigh64.CompareTo(y.TokenHigh64);
+            if (byToken != 0) return byToken;
+            if (x.Key is null || y.Key is null) return (x.Key is null).CompareTo(y.Key is null);
+            return StorageOrder.Compare(x.TokenHigh64, x.Key, y.TokenHigh64, y.Key);
+        });
+    }
 }

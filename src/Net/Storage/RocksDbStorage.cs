@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Meteora.Engine.Storage;
 using Meteora.Engine.Versioning;
 using RocksDbSharp;
@@ -22,6 +23,12 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     public const string DataFamily = "data";
     public const string HintsFamily = "hints";
     public const string MetadataFamily = "meta";
+
+    /// <summary>Metadata key holding the data family's key layout version (u32 big-endian).</summary>
+    public const string FormatMetadataKey = "storage-format";
+
+    /// <summary>Format 2: data keys are (partition, token high 64, key), see <see cref="StorageKeys"/>. Format 1 (no metadata) was (partition, key).</summary>
+    public const uint CurrentFormat = 2;
 
     /// <summary>Operations waiting for their sync before <see cref="Write"/> refuses more (the engine's own bound is far lower).</summary>
     public const int MaxPendingOperations = 1_000_000;
@@ -87,7 +94,49 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         {
             throw new IOException($"cannot open RocksDB at {path}: {e.Message}", e);
         }
+        try
+        {
+            RequireCurrentFormat(db, path);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
         return new RocksDbStorage(db, sink, path);
+    }
+
+    /// <summary>
+    /// A database with no data gets the current format; one holding data in another format is refused,
+    /// since its keys would be read under the wrong layout (scans would miss or misdecode them).
+    /// </summary>
+    private static void RequireCurrentFormat(RocksDb db, string path)
+    {
+        ColumnFamilyHandle metadata = db.GetColumnFamily(MetadataFamily);
+        byte[] formatKey = System.Text.Encoding.UTF8.GetBytes(FormatMetadataKey);
+        byte[]? stored = db.Get(formatKey, metadata);
+        if (stored is not null && stored.Length == 4 && BinaryPrimitives.ReadUInt32BigEndian(stored) == CurrentFormat) return;
+        bool hasData;
+        using (Iterator iterator = db.NewIterator(db.GetColumnFamily(DataFamily)))
+        {
+            iterator.SeekToFirst();
+            hasData = iterator.Valid();
+        }
+        if (!hasData)
+        {
+            // New, or never written: nothing to misread, so it is (now) in the current format.
+            var value = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(value, CurrentFormat);
+            db.Put(formatKey, value, metadata, new WriteOptions().SetSync(true));
+            return;
+        }
+        string found = stored is null ? "storage format 1 (keys ordered by partition, key)"
+            : stored.Length == 4 ? $"storage format {BinaryPrimitives.ReadUInt32BigEndian(stored)}"
+            : $"an unreadable storage format ({stored.Length}-byte marker)";
+        throw new StorageFormatException(
+            $"data directory {path} uses {found}; this version needs storage format {CurrentFormat} "
+            + "(keys ordered by partition, token, key: one Merkle leaf per contiguous range); "
+            + "move the directory aside and let anti-entropy refill the node");
     }
 
     public bool TryGet(int partition, string key, out StoredValue value)
@@ -130,16 +179,30 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     public void Sync(long completionToken) => Enqueue(new PendingOperation(completionToken, !_faulted));
 
     /// <summary>
-    /// Up to <paramref name="maxCount"/> entries of <paramref name="partition"/> after <paramref name="afterKey"/>
-    /// (null: from the start) in UTF-8 byte order, which is RocksDB's order within the partition's prefix.
+    /// Up to <paramref name="maxCount"/> entries of <paramref name="partition"/> whose token-high-64 is in
+    /// <paramref name="range"/>, strictly after <paramref name="afterKey"/> (null: from the range's start)
+    /// in <see cref="StorageOrder"/>, which is RocksDB's order within the partition's prefix: one seek,
+    /// then an iteration that stops at the end of the range.
     /// </summary>
-    public int Scan(int partition, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount)
+    public int Scan(int partition, TokenRange range, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (maxCount <= 0) return 0;
-        Span<byte> start = stackalloc byte[StorageKeys.MaxEncodedBytes];
-        int startLength = StorageKeys.Encode(partition, afterKey ?? "", start);
-        byte[] seekKey = start[..startLength].ToArray();
+        byte[] seekKey;
+        bool skipSeekKey = false;
+        ulong afterToken = afterKey is null ? 0 : StorageOrder.TokenHigh64(afterKey);
+        if (afterKey is not null && afterToken > range.Last) return 0;
+        if (afterKey is not null && afterToken >= range.First)
+        {
+            Span<byte> encoded = stackalloc byte[StorageKeys.MaxEncodedBytes];
+            seekKey = encoded[..StorageKeys.Encode(partition, afterKey, encoded)].ToArray();
+            skipSeekKey = true;
+        }
+        else
+        {
+            seekKey = new byte[StorageKeys.PrefixBytes];
+            StorageKeys.EncodePrefix(partition, range.First, seekKey);
+        }
         int added = 0;
         using Iterator iterator = _db.NewIterator(_data);
         iterator.Seek(seekKey);
@@ -150,12 +213,14 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             {
                 break; // past the partition's contiguous range
             }
-            if (afterKey is null || !key.AsSpan().SequenceEqual(seekKey))
+            (_, ulong tokenHigh64, string decodedKey) = StorageKeys.Decode(key);
+            if (tokenHigh64 > range.Last) break; // past the token range
+            if (!skipSeekKey || !key.AsSpan().SequenceEqual(seekKey))
             {
-                (_, string decodedKey) = StorageKeys.Decode(key);
                 output.Add(new KeyValuePair<string, StoredValue>(decodedKey, StoredValueCodec.Decode(iterator.Value())));
                 added++;
             }
+            skipSeekKey = false; // only the first entry can be the cursor itself
             iterator.Next();
         }
         return added;

@@ -98,6 +98,30 @@ public sealed class NodeCliTests
         }
     }
 
+    [Fact]
+    public async Task ADataDirectoryInTheOldStorageFormatIsExit1WithOneLine()
+    {
+        using var dir = new TempDir("meteora-format1");
+        string dbPath = Path.Combine(dir.Path, "db");
+        var families = new RocksDbSharp.ColumnFamilies
+        {
+            { Meteora.Net.Storage.RocksDbStorage.DataFamily, new RocksDbSharp.ColumnFamilyOptions() },
+            { Meteora.Net.Storage.RocksDbStorage.HintsFamily, new RocksDbSharp.ColumnFamilyOptions() },
+            { Meteora.Net.Storage.RocksDbStorage.MetadataFamily, new RocksDbSharp.ColumnFamilyOptions() },
+        };
+        using (var old = RocksDbSharp.RocksDb.Open(new RocksDbSharp.DbOptions().SetCreateIfMissing(true).SetCreateMissingColumnFamilies(true), dbPath, families))
+        {
+            old.Put(new byte[] { 0, 0, 0, 1, (byte)'k' }, Meteora.Net.Storage.StoredValueCodec.Encode(new Meteora.Engine.Versioning.StoredValue(new(1, 1), [1])),
+                old.GetColumnFamily(Meteora.Net.Storage.RocksDbStorage.DataFamily));
+        }
+        int[] ports = FreePorts.Take(2);
+        ProcessResult result = await MeteoraProcess.RunAsync(["node", "--id", "0", "--http-port", $"{ports[0]}", "--peer-port", $"{ports[1]}", "--data", dir.Path]);
+        Assert.Equal(1, result.ExitCode);
+        string line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"meteora: node 0 failed to start: data directory {dbPath} uses storage format 1", line);
+        Assert.Contains("move the directory aside", line);
+    }
+
     internal static async Task<JsonElement> WaitForJson(HttpClient http, string path, int timeoutMs = 30_000)
     {
         var deadline = Stopwatch.StartNew();
