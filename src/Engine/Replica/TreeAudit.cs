@@ -38,7 +38,7 @@ internal sealed class TreeAudit(IStorage storage, ReplicaTrees trees, int partit
         while (true)
         {
             _slice.Clear();
-            int n = storage.Scan(partition, after, _slice, ScanSliceEntries);
+            int n = storage.Scan(partition, TokenRange.All, after, _slice, ScanSliceEntries);
             foreach (var (key, value) in _slice) fresh.Add(key, value.Version);
             if (n < ScanSliceEntries) break;
             after = _slice[^1].Key;
