@@ -26,7 +26,7 @@ public sealed class RebuildCursorTests
         {
             var version = new WriteVersion(++timestamp, 7);
             byte[]? value = random.Next(5) == 0 ? null : Encoding.UTF8.GetBytes($"{key}@{timestamp}");
-            cluster[0].OnMessage(1, new ReplicaWrite(0, key, version, value));
+            cluster[0].OnMessage(1, new ReadRepair(key, version, value));
         }
 
         for (int i = 0; i < 60; i++) Write("key" + i);
