@@ -90,8 +90,8 @@ public sealed class SimCluster
     internal SimRandom DiskRandom => _disk;
     internal bool Tracing => _trace is not null;
 
-    /// <summary>Every this many events a node handles, its invariant check also runs the costly parts.</summary>
-    private const int DeepCheckEveryEvents = 256;
+    /// <summary>Every this many events a node handles (a power of two), its invariant check also runs the costly parts.</summary>
+    private const int DeepCheckEveryEvents = 1024;
 
     /// <summary>
     /// Runs the invariant checks of the node that just handled an event (TigerBeetle checks its replica
@@ -103,7 +103,7 @@ public sealed class SimCluster
         SimNode target = Nodes[node];
         if (!target.Up) return;
         _invariantChecks++;
-        bool deep = ++_eventsByNode[node] % DeepCheckEveryEvents == 0;
+        bool deep = (++_eventsByNode[node] & (DeepCheckEveryEvents - 1)) == 0;
         try
         {
             target.Engine.CheckInvariants(deep);
