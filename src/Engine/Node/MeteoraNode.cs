@@ -121,6 +121,7 @@ public sealed class MeteoraNode
             case TimerOwner.MerkleRebuild: _store.OnRebuildTimer(); break;
             case TimerOwner.MaintenanceTick: _antiEntropy.OnTickTimer(); break;
             case TimerOwner.RepairRequest: _antiEntropy.OnRequestTimer(timer.Id); break;
+            case TimerOwner.TombstonePurge: _antiEntropy.OnPurgeTimer(); break;
             default: throw new ArgumentOutOfRangeException(nameof(timer), timer, "unknown timer owner");
         }
         DeliverLocal();

@@ -7,14 +7,26 @@ namespace Meteora.Engine.Repair;
 /// enough: a replica that missed a delete for longer than the grace period would hand the old value
 /// back to replicas that had purged the tombstone — a resurrection (seen in the simulator under long
 /// lossy periods). So each partition keeps its tombstones in arrival order, stamped with a local
-/// sequence number, and a tombstone may go only when it is past its grace period AND a repair round
-/// that started after it arrived has succeeded with every peer replica of the partition: every
-/// replica then holds it (or something newer). Memory: one small entry per live tombstone; after a
-/// restart the Merkle rebuild re-logs the tombstones it finds.
+/// sequence number, and a tombstone may go only when a repair round that started after it arrived
+/// has succeeded with every peer replica of the partition (every replica then holds it, or something
+/// newer) AND it is past its grace period.
+/// <para>
+/// The two conditions are checked in two stages, because only the first follows arrival order: a
+/// tombstone written by a coordinator whose clock ran ahead carries a timestamp in the future, and
+/// waiting for it at the head of the arrival queue held back every later tombstone of its partition
+/// (simulator seed 125: one replica purged a minute after the others and the replicas did not
+/// converge in time). Repaired tombstones therefore move to a queue ordered by timestamp.
+/// </para>
+/// Memory: one small entry per live tombstone; after a restart the Merkle rebuild re-logs the
+/// tombstones it finds.
 /// </summary>
 internal sealed class TombstoneLog
 {
-    private readonly SortedDictionary<int, Queue<(string Key, WriteVersion Version, long Sequence)>> _byPartition = new();
+    /// <summary>Entries moved from the arrival queues to the grace queue per call, times the purge batch.</summary>
+    private const int MovesPerEligible = 4;
+
+    private readonly SortedDictionary<int, Queue<(string Key, WriteVersion Version, long Sequence)>> _awaitingRepair = new();
+    private readonly PriorityQueue<(int Partition, string Key, WriteVersion Version), (long TimestampMicros, long Sequence)> _awaitingGrace = new();
     private readonly Dictionary<int, long> _repairedFrom = new();
     private long _sequence;
     private int _count;
@@ -35,7 +47,7 @@ internal sealed class TombstoneLog
             return;
         }
         _count++;
-        if (!_byPartition.TryGetValue(partition, out var queue)) _byPartition[partition] = queue = new();
+        if (!_awaitingRepair.TryGetValue(partition, out var queue)) _awaitingRepair[partition] = queue = new();
         queue.Enqueue((key, version, NextSequence()));
     }
 
@@ -46,25 +58,42 @@ internal sealed class TombstoneLog
     }
 
     /// <summary>
-    /// Tombstones that may be purged now, oldest arrival first, at most <paramref name="max"/>. The
-    /// caller checks each still holds exactly that tombstone. Stops at the first one not yet eligible,
-    /// so a young tombstone holds back later arrivals (conservative, never early).
+    /// Tombstones that may be purged now, at most <paramref name="max"/>, oldest timestamp first. The
+    /// caller checks each still holds exactly that tombstone.
     /// </summary>
-    public List<(int Partition, string Key, WriteVersion Version)> TakeEligible(long cutoffMicros, int max)
+    public List<(int Partition, string Key, WriteVersion Version)> TakeEligible(long cutoffMicros, int max) =>
+        TakeEligible(cutoffMicros, max, out _);
+
+    /// <summary>As above; <paramref name="more"/> says a bounded step stopped with work left (call again soon).</summary>
+    public List<(int Partition, string Key, WriteVersion Version)> TakeEligible(long cutoffMicros, int max, out bool more)
     {
+        bool movesLeft = MoveRepaired(MovesPerEligible * max);
         var eligible = new List<(int, string, WriteVersion)>();
-        foreach (var (partition, queue) in _byPartition)
+        while (eligible.Count < max && _awaitingGrace.TryPeek(out var entry, out var due) && due.TimestampMicros < cutoffMicros)
+        {
+            _awaitingGrace.Dequeue();
+            _count--;
+            eligible.Add(entry);
+        }
+        more = movesLeft || eligible.Count == max;
+        return eligible;
+    }
+
+    /// <summary>Moves tombstones that every replica is known to hold, in arrival order, to the grace queue; true if it stopped at the bound.</summary>
+    private bool MoveRepaired(int maxMoves)
+    {
+        int moved = 0;
+        foreach (var (partition, queue) in _awaitingRepair)
         {
             long repairedFrom = _repairedFrom.GetValueOrDefault(partition);
-            while (eligible.Count < max && queue.TryPeek(out var head)
-                   && head.Sequence < repairedFrom && head.Version.TimestampMicros < cutoffMicros)
+            while (moved < maxMoves && queue.TryPeek(out var head) && head.Sequence < repairedFrom)
             {
                 queue.Dequeue();
-                _count--;
-                eligible.Add((partition, head.Key, head.Version));
+                _awaitingGrace.Enqueue((partition, head.Key, head.Version), (head.Version.TimestampMicros, head.Sequence));
+                moved++;
             }
-            if (eligible.Count >= max) break;
+            if (moved >= maxMoves) return true;
         }
-        return eligible;
+        return false;
     }
 }

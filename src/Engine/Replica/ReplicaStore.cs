@@ -128,12 +128,13 @@ internal sealed class ReplicaStore
 
     /// <summary>
     /// Purges up to SliceEntries tombstones that are past <paramref name="cutoffMicros"/> and known to
-    /// be on every replica (see <see cref="TombstoneLog"/>); returns how many.
+    /// be on every replica (see <see cref="TombstoneLog"/>); returns how many; <paramref name="more"/>:
+    /// the slice was full, so more may be waiting.
     /// </summary>
-    public int PurgeEligible(long cutoffMicros)
+    public int PurgeEligible(long cutoffMicros, out bool more)
     {
         int purged = 0;
-        foreach (var (partition, key, version) in Tombstones.TakeEligible(cutoffMicros, _repair.SliceEntries))
+        foreach (var (partition, key, version) in Tombstones.TakeEligible(cutoffMicros, _repair.SliceEntries, out more))
         {
             if (TryPurge(partition, key, version)) purged++;
         }

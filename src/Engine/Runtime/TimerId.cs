@@ -17,6 +17,9 @@ public enum TimerOwner : byte
 
     /// <summary>A repair request's or repair push's timeout (id: the repair request id).</summary>
     RepairRequest = 5,
+
+    /// <summary>The next slice of tombstone purges while a backlog remains (id: a slice sequence number).</summary>
+    TombstonePurge = 6,
 }
 
 /// <summary>A timer's identity: its owner plus an id drawn from that owner's own counter.</summary>
