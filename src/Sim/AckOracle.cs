@@ -8,8 +8,8 @@ namespace Meteora.Sim;
 /// Watches replication traffic for the rule "a replica never acknowledges a write before it is
 /// durable": when a replica sends a positive ack, the durable part of its disk must already hold that
 /// version of the key (or a newer one). Checked at the instant of the ack, so it needs no lucky crash.
-/// Repair pushes and their acks are checked the same way. (An ack a node sends itself goes through
-/// its local queue, not the network, and is not seen here.)
+/// Repair pushes and their acks are checked the same way, and so are the acks a node sends itself
+/// through its local queue (the engine's local message tap reports them).
 /// </summary>
 internal sealed class AckOracle(SimCluster cluster)
 {

@@ -13,7 +13,7 @@ namespace Meteora.Sim;
 /// every message it sends is encoded with the real codec, then delivered, lost, duplicated or
 /// delayed as the nemesis decides.
 /// </summary>
-internal sealed class SimNode : IScheduler, ITransport, IClientResponder
+internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocalMessageTap
 {
     private readonly SimCluster _cluster;
     private readonly NodeOptions _options;
@@ -47,6 +47,9 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder
         _cluster.AckOracle.OnSend(Id, toNode, message);
         _cluster.Network.Send(Id, toNode, MessageCodec.Encode(message));
     }
+
+    /// <summary>Messages to self skip the network but not the oracles (a local ack must be durable too).</summary>
+    public void OnLocalMessage(int node, Message message) => _cluster.AckOracle.OnSend(Id, Id, message);
 
     /// <summary>The version of the key that would survive a crash right now (zero if none).</summary>
     public WriteVersion DurableVersion(int partition, string key) =>
@@ -99,7 +102,7 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder
     }
 
     private MeteoraNode CreateEngine() =>
-        new(_options, _placement, Clock, this, this, new QueuedStorage(Storage, this), _cluster.NodeRandom(Id, Incarnation), this, _cluster.Buggify);
+        new(_options, _placement, Clock, this, this, new QueuedStorage(Storage, this), _cluster.NodeRandom(Id, Incarnation), this, _cluster.Buggify, localTap: this);
 
     /// <summary>Wraps the in-memory store so every queued write or sync gets a completion event.</summary>
     private sealed class QueuedStorage(InMemoryStorage inner, SimNode host) : IStorage

@@ -28,6 +28,18 @@ public sealed class PlantedBugTests
         Assert.Fail($"no seed in 1..100 caught planted bug {bug}");
     }
 
+    /// <summary>
+    /// A node's ack to itself goes through its local queue, not the network; the oracle must see it too.
+    /// Before the local message tap, a single node acking before durable passed every fault-free seed.
+    /// </summary>
+    [Fact]
+    public void The_ack_oracle_catches_an_early_ack_a_node_sends_itself()
+    {
+        SimResult result = new SimCluster(1, new SimOptions { Nodes = 1, ReplicationFactor = 1, Operations = 200, Plant = PlantedBug.AckBeforeDurable }).Run();
+        Assert.False(result.Ok);
+        Assert.Contains(result.Violations, v => v.StartsWith("ack before durable: node0 acked", StringComparison.Ordinal) && v.Contains("to node0"));
+    }
+
     /// <summary>Convergence must come from anti-entropy: switch it off and the convergence check must fire.</summary>
     [Fact]
     public void Without_anti_entropy_replicas_do_not_converge_and_the_checker_says_so()

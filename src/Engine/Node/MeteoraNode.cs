@@ -34,7 +34,8 @@ public sealed class MeteoraNode
         IStorage storage,
         IRandom random,
         IClientResponder responder,
-        IBuggify? buggify = null)
+        IBuggify? buggify = null,
+        ILocalMessageTap? localTap = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -58,7 +59,7 @@ public sealed class MeteoraNode
         Placement = placement;
         var versions = new VersionClock(clock, (uint)options.NodeId);
         VersionOrder order = (options.PlantedBugs & PlantedBug.LwwNoTieBreak) != 0 ? VersionOrder.NoTieBreak : VersionOrder.Lww;
-        _outbox = new Outbox(options.NodeId, transport, scheduler);
+        _outbox = new Outbox(options.NodeId, transport, scheduler, localTap);
         _coordinator = new Coordinator(options, placement, versions, order, _outbox, scheduler, responder, buggify, random);
         _store = new ReplicaStore(options, placement, storage, versions, order, _outbox, scheduler, buggify);
         _antiEntropy = new AntiEntropy(options, placement, _store, _outbox, scheduler, clock, random);

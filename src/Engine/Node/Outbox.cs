@@ -14,16 +14,18 @@ internal sealed class Outbox
     private readonly int _nodeId;
     private readonly ITransport _transport;
     private readonly IScheduler _scheduler;
+    private readonly ILocalMessageTap? _tap;
     private readonly Queue<Message> _local = new();
     private readonly Dictionary<long, (int To, Message Message)> _delayed = new();
     private long _nextDelayId;
     private int _localThisEvent;
 
-    public Outbox(int nodeId, ITransport transport, IScheduler scheduler)
+    public Outbox(int nodeId, ITransport transport, IScheduler scheduler, ILocalMessageTap? tap)
     {
         _nodeId = nodeId;
         _transport = transport;
         _scheduler = scheduler;
+        _tap = tap;
     }
 
     public int LocalPending => _local.Count;
@@ -41,6 +43,7 @@ internal sealed class Outbox
         {
             throw new InvalidOperationException($"node {_nodeId} sent itself over {Limits.MaxLocalMessagesPerEvent} messages in one event; something loops");
         }
+        _tap?.OnLocalMessage(_nodeId, message);
         _local.Enqueue(message);
     }
 

@@ -40,3 +40,12 @@ public interface IClientResponder
 {
     void Respond(Node.ClientResult result);
 }
+
+/// <summary>
+/// Sees every message a node sends itself (those never reach <see cref="ITransport"/>). The simulator
+/// uses it so its oracles check local acks too; real mode passes none.
+/// </summary>
+public interface ILocalMessageTap
+{
+    void OnLocalMessage(int node, Protocol.Message message);
+}
