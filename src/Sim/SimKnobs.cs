@@ -1,3 +1,4 @@
+using Meteora.Engine.Node;
 using Meteora.Engine.Repair;
 
 namespace Meteora.Sim;
@@ -19,7 +20,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs)
         long repairTimeoutMs = Math.Max(50, options.RequestTimeoutMs);
         if (!options.DrawKnobs)
         {
-            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), 50);
+            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), NodeOptions.DefaultBuggifyDelayMs);
         }
         SimRandom random = SimRandom.Stream(seed, "knobs");
         int depth = options.MerkleDepth ?? random.NextInt(0, 4);
@@ -34,7 +35,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs)
             MaxKeysPerPull = Pick(random, defaults.MaxKeysPerPull, 1, 2, 7),
             MaxPushesInFlight = Pick(random, defaults.MaxPushesInFlight, 1, 2, 4),
         };
-        return new SimKnobs(repair, Pick(random, 50L, 1, 10, 400));
+        return new SimKnobs(repair, Pick(random, NodeOptions.DefaultBuggifyDelayMs, 1, 10, 400));
     }
 
     private static RepairOptions Base(SimOptions options, RepairOptions defaults, int depth, long repairTimeoutMs) => defaults with

@@ -14,10 +14,10 @@ public sealed class TombstoneLogTests
         log.OnTombstoneArrived(3, "ordinary", new WriteVersion(100, 2));
         log.OnPartitionRepaired(3, log.NextSequence());
 
-        var eligible = log.TakeEligible(cutoffMicros: 500, max: 10);
+        var eligible = log.TakeEligible(500, 10, out _);
         Assert.Equal([(3, "ordinary", new WriteVersion(100, 2))], eligible);
         Assert.Equal(1, log.Count);
-        Assert.Equal([(3, "from-the-future", new WriteVersion(1_000_000, 1))], log.TakeEligible(cutoffMicros: 2_000_000, max: 10));
+        Assert.Equal([(3, "from-the-future", new WriteVersion(1_000_000, 1))], log.TakeEligible(2_000_000, 10, out _));
         Assert.Equal(0, log.Count);
     }
 
@@ -28,10 +28,10 @@ public sealed class TombstoneLogTests
         long before = log.NextSequence();
         log.OnTombstoneArrived(1, "k", new WriteVersion(10, 0));
         log.OnPartitionRepaired(1, before); // the round began before the tombstone arrived
-        Assert.Empty(log.TakeEligible(cutoffMicros: long.MaxValue, max: 10));
+        Assert.Empty(log.TakeEligible(long.MaxValue, 10, out _));
         log.OnPartitionRepaired(0, log.NextSequence()); // another partition's round says nothing of this one
-        Assert.Empty(log.TakeEligible(cutoffMicros: long.MaxValue, max: 10));
+        Assert.Empty(log.TakeEligible(long.MaxValue, 10, out _));
         log.OnPartitionRepaired(1, log.NextSequence());
-        Assert.Single(log.TakeEligible(cutoffMicros: long.MaxValue, max: 10));
+        Assert.Single(log.TakeEligible(long.MaxValue, 10, out _));
     }
 }

@@ -177,9 +177,7 @@ internal sealed class Coordinator
                 Respond(write.Client, ClientStatus.Ok, write.Written.Value, write.Written.Version, q.Acks, q.Required, null);
                 break;
             case QuorumDecision.Unavailable:
-                string reason = q.Failures > q.ReplicaCount - q.Required
-                    ? $"{q.Failures} of {q.ReplicaCount} replicas failed or were unreachable"
-                    : "timed out";
+                string reason = q.CannotSucceed ? $"{q.Failures} of {q.ReplicaCount} replicas failed or were unreachable" : "timed out";
                 RespondUnavailable(write.Client, q.Acks, q.Required, reason);
                 break;
         }
@@ -198,7 +196,7 @@ internal sealed class Coordinator
                 Respond(read.Client, ClientStatus.NotFound, null, newest?.Version ?? WriteVersion.Zero, q.Replies, read.Required, null);
                 break;
             case QuorumDecision.Unavailable:
-                string reason = q.Failures > q.ReplicaCount - q.Required ? $"{q.Failures} of {q.ReplicaCount} replicas were unreachable" : "timed out";
+                string reason = q.CannotSucceed ? $"{q.Failures} of {q.ReplicaCount} replicas were unreachable" : "timed out";
                 RespondUnavailable(read.Client, q.Replies, read.Required, reason);
                 break;
         }

@@ -29,7 +29,7 @@ public abstract class QuorumCore
     private protected int Positive => _replicas.AnsweredCount - _replicas.FailedCount;
 
     /// <summary>True once too many replicas failed for the required count to be reached.</summary>
-    private protected bool CannotSucceed => Failures > ReplicaCount - Required;
+    public bool CannotSucceed => Failures > ReplicaCount - Required;
 
     private protected bool TryAnswer(int index, bool failed) => _replicas.TryAnswer(index, failed);
 

@@ -12,9 +12,6 @@ public readonly record struct LeafEntry(string Key, WriteVersion Version);
 /// </summary>
 public static class LeafDiff
 {
-    /// <summary>Scan slice used when collecting a leaf's entries.</summary>
-    private const int ScanSliceEntries = 4096;
-
     /// <summary>
     /// The (key, version) entries of the given leaves of one partition replica, by leaf. The store is
     /// ordered by token (<see cref="StorageOrder"/>), so each leaf is one contiguous range
@@ -24,21 +21,14 @@ public static class LeafDiff
     public static Dictionary<int, List<LeafEntry>> EntriesByLeaf(IStorage storage, int partition, MerkleTree tree, IEnumerable<int> leaves)
     {
         var byLeaf = new Dictionary<int, List<LeafEntry>>();
-        var slice = new List<KeyValuePair<string, StoredValue>>();
         foreach (int leaf in leaves)
         {
             if (byLeaf.ContainsKey(leaf)) continue;
             var entries = new List<LeafEntry>();
             byLeaf[leaf] = entries;
-            TokenRange range = tree.LeafRange(partition, leaf);
-            string? after = null;
-            while (true)
+            foreach (var (key, value) in StorageScan.Entries(storage, partition, tree.LeafRange(partition, leaf)))
             {
-                slice.Clear();
-                int n = storage.Scan(partition, range, after, slice, ScanSliceEntries);
-                foreach (var (key, value) in slice) entries.Add(new LeafEntry(key, value.Version));
-                if (n < ScanSliceEntries) break;
-                after = slice[^1].Key;
+                entries.Add(new LeafEntry(key, value.Version));
             }
         }
         return byLeaf;

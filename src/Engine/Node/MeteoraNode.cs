@@ -90,7 +90,12 @@ public sealed class MeteoraNode
     public long TombstonesPurged => _antiEntropy.TombstonesPurged;
 
     /// <summary>Starts a repair job over every partition this node replicates; refused (with the running job's id) while one runs.</summary>
-    public (bool Started, string RepairId) StartRepair() => Handle(() => _antiEntropy.StartJob());
+    public (bool Started, string RepairId) StartRepair()
+    {
+        var started = _antiEntropy.StartJob();
+        DeliverLocal();
+        return started;
+    }
 
     public RepairStatus? RepairStatus(string repairId) => _antiEntropy.Status(repairId);
 
@@ -173,12 +178,6 @@ public sealed class MeteoraNode
         _outbox.EndEvent();
     }
 
-    private T Handle<T>(Func<T> call)
-    {
-        T result = call();
-        DeliverLocal();
-        return result;
-    }
 
     /// <summary>
     /// Runs every room's invariant checks; throws <see cref="InvalidOperationException"/> on the first

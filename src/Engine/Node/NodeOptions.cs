@@ -24,7 +24,9 @@ public sealed record NodeOptions
     public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
 
     /// <summary>How long a buggified replica holds back a reply or an ack.</summary>
-    public long BuggifyDelayMs { get; init; } = 50;
+    public long BuggifyDelayMs { get; init; } = DefaultBuggifyDelayMs;
+
+    public const long DefaultBuggifyDelayMs = 50;
 
     public const long MaxRequestTimeoutMs = 600_000;
 

@@ -28,10 +28,6 @@ internal sealed class Outbox
         _tap = tap;
     }
 
-    public int LocalPending => _local.Count;
-
-    public int DelayedPending => _delayed.Count;
-
     public void Send(int toNode, Message message)
     {
         if (toNode != _nodeId)

@@ -31,9 +31,6 @@ internal sealed class TombstoneLog
     private long _sequence;
     private int _count;
 
-    /// <summary>Tombstones not logged because the log was full: kept on disk, never purged early, re-logged by a restart's rebuild.</summary>
-    public long Untracked { get; private set; }
-
     public int Count => _count;
 
     /// <summary>A local, strictly increasing stamp (clocks may jump; this may not).</summary>
@@ -41,11 +38,8 @@ internal sealed class TombstoneLog
 
     public void OnTombstoneArrived(int partition, string key, WriteVersion version)
     {
-        if (_count >= Limits.MaxTrackedTombstones)
-        {
-            Untracked++;
-            return;
-        }
+        // A full log leaves the tombstone on disk, never purged early; a restart's rebuild logs it again.
+        if (_count >= Limits.MaxTrackedTombstones) return;
         _count++;
         if (!_awaitingRepair.TryGetValue(partition, out var queue)) _awaitingRepair[partition] = queue = new();
         queue.Enqueue((key, version, NextSequence()));
@@ -61,10 +55,7 @@ internal sealed class TombstoneLog
     /// Tombstones that may be purged now, at most <paramref name="max"/>, oldest timestamp first. The
     /// caller checks each still holds exactly that tombstone.
     /// </summary>
-    public List<(int Partition, string Key, WriteVersion Version)> TakeEligible(long cutoffMicros, int max) =>
-        TakeEligible(cutoffMicros, max, out _);
-
-    /// <summary>As above; <paramref name="more"/> says a bounded step stopped with work left (call again soon).</summary>
+    /// <remarks><paramref name="more"/>: this bounded step stopped with work left (call again soon).</remarks>
     public List<(int Partition, string Key, WriteVersion Version)> TakeEligible(long cutoffMicros, int max, out bool more)
     {
         bool movesLeft = MoveRepaired(MovesPerEligible * max);

@@ -1,6 +1,5 @@
 using Meteora.Engine.Merkle;
 using Meteora.Engine.Storage;
-using Meteora.Engine.Versioning;
 
 namespace Meteora.Engine.Replica;
 
@@ -11,12 +10,7 @@ namespace Meteora.Engine.Replica;
 /// </summary>
 internal sealed class TreeAudit(IStorage storage, ReplicaTrees trees, int partitionCount)
 {
-    private const int ScanSliceEntries = 4096;
-
-    private readonly List<KeyValuePair<string, StoredValue>> _slice = new(ScanSliceEntries);
     private int _next;
-
-    public long PartitionsAudited { get; private set; }
 
     public void CheckNext(InFlightOps inFlight)
     {
@@ -34,16 +28,7 @@ internal sealed class TreeAudit(IStorage storage, ReplicaTrees trees, int partit
     private void Audit(int partition, MerkleTree tree)
     {
         var fresh = new MerkleTree(tree.Depth, partitionCount);
-        string? after = null;
-        while (true)
-        {
-            _slice.Clear();
-            int n = storage.Scan(partition, TokenRange.All, after, _slice, ScanSliceEntries);
-            foreach (var (key, value) in _slice) fresh.Add(key, value.Version);
-            if (n < ScanSliceEntries) break;
-            after = _slice[^1].Key;
-        }
-        PartitionsAudited++;
+        foreach (var (key, value) in StorageScan.Entries(storage, partition, TokenRange.All)) fresh.Add(key, value.Version);
         if (fresh.EntryCount != tree.EntryCount || fresh.Root != tree.Root)
         {
             throw new InvalidOperationException(
