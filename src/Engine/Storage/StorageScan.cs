@@ -9,7 +9,9 @@ public static class StorageScan
         IStorage storage, int partition, TokenRange range, int sliceEntries = DefaultSliceEntries)
     {
         if (sliceEntries < 1) throw new ArgumentOutOfRangeException(nameof(sliceEntries), sliceEntries, "must be positive");
-        var slice = new List<KeyValuePair<string, Versioning.StoredValue>>(Math.Min(sliceEntries, DefaultSliceEntries));
+        // No preset capacity: most scans are one Merkle leaf of a few entries, and a 4096-entry buffer per
+        // scan made repair 60x slower (the bench's 1M-key, 100-difference row: 6 ms → 408 ms).
+        var slice = new List<KeyValuePair<string, Versioning.StoredValue>>();
         string? after = null;
         while (true)
         {
