@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Meteora.Net.Hosting;
+using Meteora.Net.Security;
 
 namespace Meteora.Net.Cli;
 
@@ -26,12 +27,20 @@ public static class NodeCommand
         var w = new Option<int?>("--w") { Description = "Default write consistency W (default majority of N)" };
         var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Coordinator request timeout in ms (default 1000)" };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error" };
+        var secretFile = new Option<string?>("--cluster-secret-file") { Description = "File holding the cluster secret all peers share (required for a non-loopback --host)" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate for TLS on peer links and HTTP (with --tls-key and --tls-ca)" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
+        var tlsCa = new Option<string?>("--tls-ca") { Description = "PEM CA certificate that signs every member's certificate" };
+        var apiTokenFile = new Option<string?>("--api-token-file") { Description = "File holding the bearer token client calls must send" };
+        var adminTokenFile = new Option<string?>("--admin-token-file") { Description = "File holding the bearer token admin calls (repair, membership) must send" };
+        var maxConnections = new Option<int?>("--max-http-connections") { Description = $"Open HTTP connections before new ones get 503 (default {NodeConfig.DefaultMaxHttpConnections})" };
+        var maxPerClient = new Option<int?>("--max-requests-per-client") { Description = $"Requests in flight per client address before 429 (default {NodeConfig.DefaultMaxRequestsPerClient})" };
         var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when standard input closes (used by `meteora cluster`)", Hidden = true };
 
         var repair = new RepairSettings();
 
         var command = new Command("node", "Run one Meteora node");
-        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, exitWithParent })
+        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, secretFile, tlsCert, tlsKey, tlsCa, apiTokenFile, adminTokenFile, maxConnections, maxPerClient, exitWithParent })
         {
             command.Options.Add(option);
         }
@@ -50,15 +59,24 @@ public static class NodeCommand
             Put(flags, "ReadConsistency", parse.GetValue(r));
             Put(flags, "WriteConsistency", parse.GetValue(w));
             Put(flags, "RequestTimeoutMs", parse.GetValue(timeoutMs));
+            Put(flags, "ClusterSecretFile", parse.GetValue(secretFile));
+            Put(flags, "TlsCert", parse.GetValue(tlsCert));
+            Put(flags, "TlsKey", parse.GetValue(tlsKey));
+            Put(flags, "TlsCa", parse.GetValue(tlsCa));
+            Put(flags, "ApiTokenFile", parse.GetValue(apiTokenFile));
+            Put(flags, "AdminTokenFile", parse.GetValue(adminTokenFile));
+            Put(flags, "MaxHttpConnections", parse.GetValue(maxConnections));
+            Put(flags, "MaxRequestsPerClient", parse.GetValue(maxPerClient));
             repair.PutFlags(parse, flags);
             if (parse.GetValue(exitWithParent)) flags[$"{NodeConfig.Section}:ExitWithParent"] = "true";
             if (parse.GetValue(logLevel) is { } level) flags["Logging:LogLevel:Default"] = level;
 
             var configuration = NodeHost.BuildConfiguration(parse.GetValue(config), flags);
             NodeConfig nodeConfig = NodeConfig.From(configuration);
+            NodeSecurity security = NodeSecurity.Load(nodeConfig);
             try
             {
-                return NodeHost.RunAsync(nodeConfig, configuration).GetAwaiter().GetResult();
+                return NodeHost.RunAsync(nodeConfig, security, configuration).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
             {

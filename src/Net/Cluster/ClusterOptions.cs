@@ -27,6 +27,9 @@ public sealed record ClusterOptions
     public int PeerPort(int node) => PeerPortBase + node;
     public string NodeDataDir(int node) => Path.Combine(DataDir, $"node-{node}");
 
+    /// <summary>The cluster secret every child proves to its peers; created on first start.</summary>
+    public string SecretFile => Path.Combine(DataDir, "cluster.secret");
+
     public void Validate()
     {
         if (Nodes is < 1 or > MaxNodes) throw new CliUsageException($"--nodes must be in 1..{MaxNodes}, got {Nodes}");

@@ -46,6 +46,7 @@ public sealed class ClusterSupervisor
         try
         {
             Directory.CreateDirectory(_options.DataDir);
+            EnsureClusterSecret();
             for (int node = 0; node < _options.Nodes; node++) _children.Add(StartNode(node));
             if (!WaitUntilReady(stop.Token))
             {
@@ -60,6 +61,14 @@ public sealed class ClusterSupervisor
         {
             StopChildren();
         }
+    }
+
+    /// <summary>The children authenticate each other with a secret kept in the data directory (mode 0600), made once.</summary>
+    private void EnsureClusterSecret()
+    {
+        if (File.Exists(_options.SecretFile)) return;
+        Security.SecretFile.CreateRandom(_options.SecretFile);
+        Say($"cluster: created cluster secret {_options.SecretFile} (mode 0600)");
     }
 
     private Process StartNode(int node)
@@ -83,6 +92,7 @@ public sealed class ClusterSupervisor
             "--peers", PeerList(),
             "--partitions", Num(_options.Partitions),
             "--n", Num(_options.EffectiveReplicationFactor),
+            "--cluster-secret-file", _options.SecretFile,
             "--exit-with-parent",
         ];
         foreach (string arg in args) info.ArgumentList.Add(arg);

@@ -37,6 +37,27 @@ public sealed record NodeConfig
     /// <summary>Merkle trees, anti-entropy and tombstone purges ("Meteora:Repair" section, see <see cref="RepairSettings"/>).</summary>
     public RepairOptions Repair { get; init; } = new();
 
+    /// <summary>File holding the cluster secret every peer proves in the handshake; null: none (loopback only).</summary>
+    public string? ClusterSecretFile { get; init; }
+
+    /// <summary>PEM certificate, key and CA for TLS on peer links and HTTP; all three or none.</summary>
+    public string? TlsCertFile { get; init; }
+    public string? TlsKeyFile { get; init; }
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>Files holding the bearer tokens for client calls and for admin calls; null: not required.</summary>
+    public string? ApiTokenFile { get; init; }
+    public string? AdminTokenFile { get; init; }
+
+    /// <summary>Open HTTP connections beyond this get a 503 and are closed (peer connections are not counted).</summary>
+    public int MaxHttpConnections { get; init; } = DefaultMaxHttpConnections;
+
+    /// <summary>Requests one client address may have in flight at once; more get a 429.</summary>
+    public int MaxRequestsPerClient { get; init; } = DefaultMaxRequestsPerClient;
+
+    public const int DefaultMaxHttpConnections = 10_000;
+    public const int DefaultMaxRequestsPerClient = 2_048;
+
     /// <summary>Exit when standard input closes: set by <c>meteora cluster</c> so children die with their parent.</summary>
     public bool ExitWithParent { get; init; }
 
@@ -86,6 +107,14 @@ public sealed record NodeConfig
             WriteConsistency = Int(s, "WriteConsistency", null),
             RequestTimeoutMs = Int(s, "RequestTimeoutMs", 1000)!.Value,
             Repair = RepairSettings.From(s),
+            ClusterSecretFile = Text(s, "ClusterSecretFile"),
+            TlsCertFile = Text(s, "TlsCert"),
+            TlsKeyFile = Text(s, "TlsKey"),
+            TlsCaFile = Text(s, "TlsCa"),
+            ApiTokenFile = Text(s, "ApiTokenFile"),
+            AdminTokenFile = Text(s, "AdminTokenFile"),
+            MaxHttpConnections = Int(s, "MaxHttpConnections", DefaultMaxHttpConnections)!.Value,
+            MaxRequestsPerClient = Int(s, "MaxRequestsPerClient", DefaultMaxRequestsPerClient)!.Value,
             ExitWithParent = s["ExitWithParent"] is { } exit && bool.TryParse(exit, out bool e2) && e2,
         };
         config.Validate();
@@ -103,6 +132,9 @@ public sealed record NodeConfig
         int replicas = Math.Min(ReplicationFactor, RingNodes().Length);
         if (ReadConsistency is { } r && (r < 1 || r > replicas)) throw new CliUsageException($"default readConsistency must be in 1..{replicas}, got {r}");
         if (WriteConsistency is { } w && (w < 1 || w > replicas)) throw new CliUsageException($"default writeConsistency must be in 1..{replicas}, got {w}");
+        if (MaxHttpConnections < 1) throw new CliUsageException($"max HTTP connections must be positive, got {MaxHttpConnections}");
+        if (MaxRequestsPerClient < 1) throw new CliUsageException($"max requests per client must be positive, got {MaxRequestsPerClient}");
+        Security.ProtectedMode.Check(Host, ClusterSecretFile);
         RepairSettings.Validate(Repair);
         try
         {
@@ -118,6 +150,9 @@ public sealed record NodeConfig
     {
         if (port is < 1 or > 65535) throw new CliUsageException($"{name} must be in 1..65535, got {port}");
     }
+
+    private static string? Text(IConfigurationSection section, string key) =>
+        section[key] is { Length: > 0 } text ? text : null;
 
     private static int? Int(IConfigurationSection section, string key, int? fallback)
     {

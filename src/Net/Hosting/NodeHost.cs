@@ -1,5 +1,5 @@
-using System.Net;
 using Meteora.Net.Http;
+using Meteora.Net.Security;
 using Meteora.Net.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -19,9 +19,6 @@ namespace Meteora.Net.Hosting;
 /// </summary>
 public static class NodeHost
 {
-    /// <summary>Kestrel's per-connection input buffer; must exceed the largest peer frame or reading a big frame would stall.</summary>
-    public const long MaxConnectionBufferBytes = 4L * 1024 * 1024;
-
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
     public static IConfiguration BuildConfiguration(string? configFile, IDictionary<string, string?> flags)
@@ -41,7 +38,7 @@ public static class NodeHost
     }
 
     /// <summary>Runs the node until SIGINT/SIGTERM (or parent exit); returns the process exit code.</summary>
-    public static async Task<int> RunAsync(NodeConfig config, IConfiguration configuration)
+    public static async Task<int> RunAsync(NodeConfig config, NodeSecurity security, IConfiguration configuration)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -52,19 +49,25 @@ public static class NodeHost
         ConfigureLogging(builder.Logging, configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(sp => NodeRuntime.Create(config, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(security);
+        builder.Services.AddSingleton(sp => NodeRuntime.Create(config, security, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp =>
         {
             NodeRuntime runtime = sp.GetRequiredService<NodeRuntime>();
-            return new PeerInboundContext(runtime.Loop, config.NodeId, config.Partitions, runtime.Placement.Layout.Contains);
+            return new PeerInboundContext(runtime.Loop, config.NodeId, config.Partitions, runtime.Placement.Layout.Contains, security.Secret);
         });
-        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, config));
+        builder.Services.AddSingleton(new HttpConnectionLimit(config.MaxHttpConnections));
+        HttpLimits.AddPerClientLimiter(builder.Services, config.MaxRequestsPerClient);
+        builder.WebHost.ConfigureKestrel(kestrel => KestrelListeners.Configure(kestrel, config, security));
 
         await using WebApplication app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
+        app.UseMiddleware<BearerAuthMiddleware>();
+        HttpLimits.UsePerClientLimiter(app);
         MeteoraHttpApi.Map(app);
 
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Meteora.Node");
+        WarnAboutSecurity(config, security, logger);
         NodeRuntime runtime = app.Services.GetRequiredService<NodeRuntime>();
         IHostApplicationLifetime lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         using CancellationTokenRegistration fatal = runtime.FatalStop.Token.Register(lifetime.StopApplication);
@@ -76,8 +79,9 @@ public static class NodeHost
         try
         {
             await app.StartAsync();
-            logger.LogInformation("node {Node} serving HTTP on http://{Host}:{HttpPort}, peers on {Host}:{PeerPort}",
-                config.NodeId, config.Host, config.HttpPort, config.Host, config.PeerPort);
+            logger.LogInformation("node {Node} serving HTTP on {Scheme}://{Host}:{HttpPort}, peers on {Host}:{PeerPort}{PeerTls}",
+                config.NodeId, security.Tls is null ? "http" : "https", config.Host, config.HttpPort, config.Host, config.PeerPort,
+                security.Tls is null ? "" : " (TLS)");
             await app.WaitForShutdownAsync();
         }
         finally
@@ -87,22 +91,16 @@ public static class NodeHost
         return runtime.FatalStop.IsCancellationRequested ? Cli.MeteoraCli.ExitFailure : Cli.MeteoraCli.ExitOk;
     }
 
-    private static void ConfigureKestrel(KestrelServerOptions kestrel, NodeConfig config)
+    private static void WarnAboutSecurity(NodeConfig config, NodeSecurity security, ILogger logger)
     {
-        kestrel.AddServerHeader = false;
-        kestrel.Limits.MaxRequestBodySize = NodeConfig.MaxRequestBodyBytes;
-        kestrel.Limits.MaxRequestBufferSize = MaxConnectionBufferBytes;
-        Listen(kestrel, config.Host, config.HttpPort, null);
-        Listen(kestrel, config.Host, config.PeerPort, listen => listen.UseConnectionHandler<PeerConnectionHandler>());
-    }
-
-    private static void Listen(KestrelServerOptions kestrel, string host, int port, Action<ListenOptions>? configure)
-    {
-        configure ??= _ => { };
-        if (host is "localhost") kestrel.ListenLocalhost(port, configure);
-        else if (host is "*" or "0.0.0.0" or "::") kestrel.ListenAnyIP(port, configure);
-        else if (IPAddress.TryParse(host, out IPAddress? address)) kestrel.Listen(address, port, configure);
-        else throw new Cli.CliUsageException($"host must be an IP address, localhost or 0.0.0.0, got '{host}'");
+        foreach (string path in NodeSecurity.LooselyProtectedFiles(config))
+        {
+            logger.LogWarning("secret file {Path} is readable by group or others; chmod 600 it", path);
+        }
+        if (!security.Secret.IsConfigured)
+        {
+            logger.LogInformation("no cluster secret: peers are not authenticated, so this node listens on loopback only (protected mode)");
+        }
     }
 
     public static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)

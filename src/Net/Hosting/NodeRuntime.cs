@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Meteora.Engine.Node;
 using Meteora.Engine.Ring;
 using Meteora.Net.Runtime;
+using Meteora.Net.Security;
 using Meteora.Net.Storage;
 using Meteora.Net.Transport;
 using Microsoft.Extensions.Logging;
@@ -48,8 +49,9 @@ public sealed class NodeRuntime : IAsyncDisposable
     /// <summary>Set when the node must stop (a failed WAL sync); the host watches it.</summary>
     public CancellationTokenSource FatalStop { get; } = new();
 
-    public static NodeRuntime Create(NodeConfig config, ILoggerFactory loggers)
+    public static NodeRuntime Create(NodeConfig config, NodeSecurity security, ILoggerFactory loggers)
     {
+        ArgumentNullException.ThrowIfNull(security);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(loggers);
         ILogger logger = loggers.CreateLogger<NodeRuntime>();
@@ -66,7 +68,8 @@ public sealed class NodeRuntime : IAsyncDisposable
             storage.Dispose();
             throw;
         }
-        var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers, failures: loop);
+        var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers, failures: loop,
+            secret: security.Secret, tls: security.Tls);
         var gateway = new ClientGateway();
         var node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway);
         gateway.Attach(loop);

@@ -73,6 +73,8 @@ public sealed record MetricsResponse(
     long PeerFramesSent,
     long PeerFramesDropped,
     long PeerSendFailuresReported,
+    long PeerAuthenticationFailures,
+    long HttpConnectionsRefused,
     RepairMetrics Repair);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

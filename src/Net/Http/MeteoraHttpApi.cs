@@ -386,7 +386,8 @@ public static class MeteoraHttpApi
         await JsonReplies.Write(context, StatusCodes.Status200OK,
             new MetricsResponse(runtime.Config.NodeId, runtime.Loop.EventsRun, runtime.Storage.CompletedCount, runtime.Storage.SyncCount,
                 inbound.FramesReceived, inbound.ConnectionsAccepted, inbound.ConnectionsRejected, sent, dropped,
-                runtime.Transport.SendFailuresReported, repairMetrics),
+                runtime.Transport.SendFailuresReported, inbound.AuthenticationFailures,
+                context.RequestServices.GetRequiredService<HttpConnectionLimit>().Refused, repairMetrics),
             ApiJsonContext.Api.MetricsResponse);
     }
 

@@ -2,72 +2,53 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Meteora.Engine.Protocol;
 using Meteora.Net.Runtime;
+using Meteora.Net.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace Meteora.Net.Transport;
 
 /// <summary>
-/// Kestrel handler of the peer port. A connection starts with a handshake naming its sender; then each
-/// frame is decoded and posted to the event loop (awaiting when the loop is saturated, which
-/// back-pressures the sender through TCP). Any malformed input (bad handshake, oversized or empty frame,
-/// undecodable message, truncated stream) closes that connection with one log line; the node keeps serving.
+/// Kestrel handler of the peer port (behind TLS when configured). A connection first runs the
+/// listener's side of <see cref="PeerHandshake"/>; nothing it sends is decoded as a message before the
+/// peer has proven it holds the cluster secret. Then each frame is decoded and posted to the event loop
+/// (awaiting when the loop is saturated, which back-pressures the sender through TCP). Any malformed
+/// input or failed proof closes that connection, is counted, and is logged (rate-limited); the node
+/// keeps serving.
 /// </summary>
 public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<PeerConnectionHandler> logger) : ConnectionHandler
 {
-    /// <summary>A connection must identify itself within this time or it is closed.</summary>
-    public const int HandshakeTimeoutMs = 5_000;
+    private readonly RateLimitedLog _rejections = new(logger, RateLimitedLog.DefaultIntervalMs);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        PipeReader input = connection.Transport.Input;
         int? fromNode = null;
         // Kestrel's graceful shutdown waits for handlers; peers never close first, so we stop on our own signal.
         using var open = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, context.Stopping);
-        using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(open.Token);
-        handshakeTimeout.CancelAfter(HandshakeTimeoutMs);
         try
         {
-            while (true)
+            using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(open.Token))
             {
-                ReadResult result = await input.ReadAsync(fromNode is null ? handshakeTimeout.Token : open.Token).ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                try
-                {
-                    while (PeerFrames.TryReadFrame(ref buffer, out ReadOnlySequence<byte> payload))
-                    {
-                        if (fromNode is null)
-                        {
-                            fromNode = AcceptHandshake(payload);
-                            logger.LogDebug("peer {Peer} connected from {Remote}", fromNode, connection.RemoteEndPoint);
-                            continue;
-                        }
-                        Message message = Decode(payload);
-                        context.Stats.Received();
-                        await context.Loop.PostAsync(new PeerMessageEvent(fromNode.Value, message), open.Token).ConfigureAwait(false);
-                    }
-                    if (result.IsCompleted)
-                    {
-                        if (!buffer.IsEmpty) throw new PeerFrameException($"stream ended inside a frame ({buffer.Length} bytes left over)");
-                        break;
-                    }
-                }
-                finally
-                {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                }
+                handshakeTimeout.CancelAfter(PeerHandshake.TimeoutMs);
+                fromNode = await HandshakeAsync(connection, handshakeTimeout.Token).ConfigureAwait(false);
             }
+            logger.LogDebug("peer {Peer} connected from {Remote}", fromNode, connection.RemoteEndPoint);
+            await ReadMessagesAsync(connection.Transport.Input, fromNode.Value, open.Token).ConfigureAwait(false);
+        }
+        catch (PeerAuthenticationException e)
+        {
+            context.Stats.AuthenticationFailed();
+            _rejections.Warn($"refusing peer connection from {connection.RemoteEndPoint}: {e.Message}");
         }
         catch (Exception e) when (e is PeerFrameException or ProtocolException)
         {
             context.Stats.Rejected();
-            logger.LogWarning("closing peer connection from {Remote} (node {Node}): {Reason}",
-                connection.RemoteEndPoint, fromNode?.ToString() ?? "unidentified", e.Message);
+            _rejections.Warn($"closing peer connection from {connection.RemoteEndPoint} (node {fromNode?.ToString() ?? "unidentified"}): {e.Message}");
         }
         catch (OperationCanceledException) when (fromNode is null && !open.IsCancellationRequested)
         {
             context.Stats.Rejected();
-            logger.LogWarning("closing peer connection from {Remote}: no handshake within {TimeoutMs} ms", connection.RemoteEndPoint, HandshakeTimeoutMs);
+            _rejections.Warn($"closing peer connection from {connection.RemoteEndPoint}: no handshake within {PeerHandshake.TimeoutMs} ms");
         }
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException)
         {
@@ -79,29 +60,92 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
         }
     }
 
-    private int AcceptHandshake(ReadOnlySequence<byte> payload)
+    /// <summary>The listener's side: hello in, challenge out, proof in, accept out. Returns the proven sender id.</summary>
+    private async Task<int> HandshakeAsync(ConnectionContext connection, CancellationToken cancellationToken)
     {
-        Span<byte> bytes = stackalloc byte[PeerFrames.HandshakePayloadBytes];
-        if (payload.Length != PeerFrames.HandshakePayloadBytes)
+        PipeReader input = connection.Transport.Input;
+        PipeWriter output = connection.Transport.Output;
+        byte[] hello = await ReadFrameAsync(input, PeerHandshake.HelloBytes, cancellationToken).ConfigureAwait(false);
+        int fromNode = CheckHello(PeerHandshake.DecodeHello(hello));
+        byte[] nonce = PeerHandshake.NewNonce();
+        await output.WriteAsync(PeerHandshake.Frame(PeerHandshake.EncodeChallenge(context.Secret.Key, hello, nonce)), cancellationToken).ConfigureAwait(false);
+        byte[] proof;
+        try
         {
-            throw new PeerFrameException($"handshake is {payload.Length} bytes, expected {PeerFrames.HandshakePayloadBytes}");
+            proof = await ReadFrameAsync(input, PeerHandshake.ProofBytes, cancellationToken).ConfigureAwait(false);
         }
-        payload.CopyTo(bytes);
-        Handshake handshake = PeerFrames.DecodeHandshake(bytes);
-        if (handshake.ToNode != context.LocalNodeId)
+        catch (PeerFrameException e)
         {
-            throw new PeerFrameException($"handshake is addressed to node {handshake.ToNode}, this is node {context.LocalNodeId}");
+            // A dialer with another secret rejects our challenge and hangs up here: that is a failed authentication.
+            throw new PeerAuthenticationException($"the peer did not prove the cluster secret ({e.Message})");
         }
-        if (handshake.FromNode == context.LocalNodeId || !context.IsMember(handshake.FromNode))
-        {
-            throw new PeerFrameException($"node {handshake.FromNode} is not a peer of this ring");
-        }
-        if (handshake.PartitionCount != context.PartitionCount)
-        {
-            throw new PeerFrameException($"peer uses {handshake.PartitionCount} partitions, this node {context.PartitionCount}");
-        }
+        PeerHandshake.VerifyDialerProof(context.Secret.Key, hello, nonce, proof);
+        await output.WriteAsync(PeerHandshake.Frame(PeerHandshake.EncodeAccept()), cancellationToken).ConfigureAwait(false);
         context.Stats.Accepted();
-        return handshake.FromNode;
+        return fromNode;
+    }
+
+    private int CheckHello(PeerHandshake.Hello hello)
+    {
+        if (hello.ToNode != context.LocalNodeId)
+        {
+            throw new PeerFrameException($"handshake is addressed to node {hello.ToNode}, this is node {context.LocalNodeId}");
+        }
+        if (hello.FromNode == context.LocalNodeId || !context.IsMember(hello.FromNode))
+        {
+            throw new PeerFrameException($"node {hello.FromNode} is not a peer of this ring");
+        }
+        if (hello.PartitionCount != context.PartitionCount)
+        {
+            throw new PeerFrameException($"peer uses {hello.PartitionCount} partitions, this node {context.PartitionCount}");
+        }
+        return hello.FromNode;
+    }
+
+    /// <summary>Reads one handshake frame whose payload must be exactly <paramref name="payloadBytes"/> long.</summary>
+    private static async Task<byte[]> ReadFrameAsync(PipeReader input, int payloadBytes, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (PeerFrames.TryReadFrame(ref buffer, out ReadOnlySequence<byte> payload))
+            {
+                if (payload.Length != payloadBytes) throw new PeerFrameException($"handshake frame is {payload.Length} bytes, expected {payloadBytes}");
+                byte[] bytes = payload.ToArray();
+                input.AdvanceTo(buffer.Start);
+                return bytes;
+            }
+            if (result.IsCompleted) throw new PeerFrameException($"stream ended during the handshake ({buffer.Length} bytes of a frame)");
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private async Task ReadMessagesAsync(PipeReader input, int fromNode, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            try
+            {
+                while (PeerFrames.TryReadFrame(ref buffer, out ReadOnlySequence<byte> payload))
+                {
+                    Message message = Decode(payload);
+                    context.Stats.Received();
+                    await context.Loop.PostAsync(new PeerMessageEvent(fromNode, message), cancellationToken).ConfigureAwait(false);
+                }
+                if (result.IsCompleted)
+                {
+                    if (!buffer.IsEmpty) throw new PeerFrameException($"stream ended inside a frame ({buffer.Length} bytes left over)");
+                    return;
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
     }
 
     private static Message Decode(ReadOnlySequence<byte> payload)
@@ -121,11 +165,12 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
 }
 
 /// <summary>What the peer port's handler needs from the node, registered as a singleton.</summary>
-public sealed class PeerInboundContext(EventLoop loop, int localNodeId, int partitionCount, Func<int, bool> isMember)
+public sealed class PeerInboundContext(EventLoop loop, int localNodeId, int partitionCount, Func<int, bool> isMember, ClusterSecret secret)
 {
     public EventLoop Loop { get; } = loop;
     public int LocalNodeId { get; } = localNodeId;
     public int PartitionCount { get; } = partitionCount;
+    public ClusterSecret Secret { get; } = secret;
     public PeerInboundStats Stats { get; } = new();
 
     private readonly CancellationTokenSource _stopping = new();

@@ -31,11 +31,10 @@ public sealed class PeerLink : IAsyncDisposable
     public const long MaxQueuedBytes = 64L * 1024 * 1024;
     public const int InitialBackoffMs = 50;
     public const int MaxBackoffMs = 2_000;
-    public const int ConnectTimeoutMs = 1_000;
     public const int WriteBufferBytes = 64 * 1024;
 
     private readonly PeerEndpoint _endpoint;
-    private readonly byte[] _handshakeFrame;
+    private readonly PeerDialer _dialer;
     private readonly ILogger _logger;
     private readonly Action<int, Message>? _dropped;
     private readonly Channel<OutboundFrame> _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions
@@ -54,10 +53,10 @@ public sealed class PeerLink : IAsyncDisposable
     private long _connects;
     private long _stateChangedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    public PeerLink(PeerEndpoint endpoint, Handshake handshake, ILogger logger, Action<int, Message>? dropped = null)
+    public PeerLink(PeerDialer dialer, ILogger logger, Action<int, Message>? dropped = null)
     {
-        _endpoint = endpoint ?? throw new ArgumentNullException(nameof(endpoint));
-        _handshakeFrame = PeerFrames.EncodeHandshake(handshake);
+        _dialer = dialer ?? throw new ArgumentNullException(nameof(dialer));
+        _endpoint = dialer.Endpoint;
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _dropped = dropped;
     }
@@ -109,26 +108,25 @@ public sealed class PeerLink : IAsyncDisposable
         bool loggedDown = false;
         while (!stop.IsCancellationRequested)
         {
-            Socket? socket = null;
+            Stream? stream = null;
             try
             {
-                socket = await ConnectAsync(stop).ConfigureAwait(false);
-                await socket.SendAsync(_handshakeFrame, SocketFlags.None, stop).ConfigureAwait(false);
+                stream = await _dialer.ConnectAsync(stop).ConfigureAwait(false);
                 SetState(PeerLinkState.Up);
                 Interlocked.Increment(ref _connects);
                 _logger.LogInformation("connected to peer {Peer}", _endpoint);
                 loggedDown = false;
                 backoffMs = InitialBackoffMs;
                 using var connection = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                Task watch = WatchForCloseAsync(socket, connection);
+                Task watch = WatchForCloseAsync(stream, connection);
                 try
                 {
-                    await PumpAsync(socket, connection.Token).ConfigureAwait(false);
+                    await PumpAsync(stream, connection.Token).ConfigureAwait(false);
                 }
                 finally
                 {
                     await connection.CancelAsync().ConfigureAwait(false);
-                    socket.Dispose();
+                    await stream.DisposeAsync().ConfigureAwait(false);
                     await watch.ConfigureAwait(false);
                 }
             }
@@ -144,7 +142,7 @@ public sealed class PeerLink : IAsyncDisposable
             }
             finally
             {
-                socket?.Dispose();
+                if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
             }
             if (stop.IsCancellationRequested) break;
             SetState(PeerLinkState.Down);
@@ -163,30 +161,9 @@ public sealed class PeerLink : IAsyncDisposable
         DropQueued();
     }
 
-    private async Task<Socket> ConnectAsync(CancellationToken stop)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        timeout.CancelAfter(ConnectTimeoutMs);
-        try
-        {
-            EndPoint target = IPAddress.TryParse(_endpoint.Host, out IPAddress? address)
-                ? new IPEndPoint(address, _endpoint.Port)
-                : new DnsEndPoint(_endpoint.Host, _endpoint.Port);
-            await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>Writes queued frames through a buffer and flushes whenever the queue runs dry, so bursts share syscalls.</summary>
-    private async Task PumpAsync(Socket socket, CancellationToken cancellationToken)
+    private async Task PumpAsync(Stream stream, CancellationToken cancellationToken)
     {
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
         await using var buffered = new BufferedStream(stream, WriteBufferBytes);
         ChannelReader<OutboundFrame> reader = _queue.Reader;
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -208,14 +185,14 @@ public sealed class PeerLink : IAsyncDisposable
     }
 
     /// <summary>The peer never writes on this connection, so any read completion means it closed (or died).</summary>
-    private static async Task WatchForCloseAsync(Socket socket, CancellationTokenSource connection)
+    private static async Task WatchForCloseAsync(Stream stream, CancellationTokenSource connection)
     {
         var buffer = new byte[1];
         try
         {
-            await socket.ReceiveAsync(buffer, SocketFlags.None, connection.Token).ConfigureAwait(false);
+            await stream.ReadAsync(buffer, connection.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or NotSupportedException)
         {
         }
         try
@@ -254,6 +231,10 @@ public sealed class PeerLink : IAsyncDisposable
     private static string Describe(Exception e) => e switch
     {
         SocketException s => s.SocketErrorCode.ToString(),
+        IOException { InnerException: SocketException s } => s.SocketErrorCode.ToString(),
+        PeerAuthenticationException or PeerFrameException => e.Message,
+        EndOfStreamException => "the peer closed the connection during the handshake (wrong cluster secret, or not a peer of its ring)",
+        System.Security.Authentication.AuthenticationException => $"TLS: {e.Message}",
         OperationCanceledException => "timed out or closed by peer",
         _ => e.Message,
     };

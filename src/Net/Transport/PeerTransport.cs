@@ -1,5 +1,6 @@
 using Meteora.Engine.Protocol;
 using Meteora.Engine.Runtime;
+using Meteora.Net.Security;
 using Microsoft.Extensions.Logging;
 
 namespace Meteora.Net.Transport;
@@ -17,7 +18,8 @@ public sealed class PeerTransport : ITransport, IAsyncDisposable
     private readonly ISendFailureSink? _failures;
     private long _sendFailuresReported;
 
-    public PeerTransport(int localNodeId, int partitionCount, IEnumerable<PeerEndpoint> peers, ILoggerFactory loggers, ISendFailureSink? failures = null)
+    public PeerTransport(int localNodeId, int partitionCount, IEnumerable<PeerEndpoint> peers, ILoggerFactory loggers,
+        ISendFailureSink? failures = null, ClusterSecret? secret = null, TlsSettings? tls = null)
     {
         ArgumentNullException.ThrowIfNull(peers);
         ArgumentNullException.ThrowIfNull(loggers);
@@ -26,8 +28,8 @@ public sealed class PeerTransport : ITransport, IAsyncDisposable
         foreach (PeerEndpoint peer in peers)
         {
             if (peer.NodeId == localNodeId) continue;
-            var handshake = new Handshake(localNodeId, peer.NodeId, partitionCount);
-            if (!_links.TryAdd(peer.NodeId, new PeerLink(peer, handshake, logger, ReportFailure)))
+            var dialer = new PeerDialer(peer, localNodeId, partitionCount, secret ?? ClusterSecret.None, tls);
+            if (!_links.TryAdd(peer.NodeId, new PeerLink(dialer, logger, ReportFailure)))
             {
                 throw new ArgumentException($"peer {peer.NodeId} is listed twice", nameof(peers));
             }

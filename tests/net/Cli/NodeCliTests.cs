@@ -15,6 +15,11 @@ public sealed class NodeCliTests
     [InlineData("http port and peer port must differ", "node", "--id", "0", "--data", "/tmp/x", "--http-port", "5", "--peer-port", "5")]
     [InlineData("--partitions must be a power of two", "node", "--id", "0", "--data", "/tmp/x", "--partitions", "48")]
     [InlineData("--nodes must be in 1..64, got 0", "cluster", "--nodes", "0")]
+    [InlineData("--host 0.0.0.0 is not a loopback address and no cluster secret is set: protected mode refuses to listen beyond loopback without --cluster-secret-file PATH",
+        "node", "--id", "0", "--data", "/tmp/x", "--host", "0.0.0.0")]
+    [InlineData("cluster secret (--cluster-secret-file): file /nonexistent/secret does not exist", "node", "--id", "0", "--data", "/tmp/x", "--cluster-secret-file", "/nonexistent/secret")]
+    [InlineData("TLS needs all of --tls-cert, --tls-key and --tls-ca", "node", "--id", "0", "--data", "/tmp/x", "--tls-cert", "/tmp/x.pem")]
+    [InlineData("API token (--api-token-file): file /nonexistent/token does not exist", "node", "--id", "0", "--data", "/tmp/x", "--api-token-file", "/nonexistent/token")]
     public async Task BadNodeConfigurationIsExit2WithOneLine(string error, params string[] args)
     {
         ProcessResult result = await MeteoraProcess.RunAsync(args);

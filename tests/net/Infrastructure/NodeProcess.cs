@@ -11,14 +11,16 @@ public sealed class NodeProcess : IDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
 
-    public NodeProcess(int id, int httpPort, int peerPort, string dataDir, string[] args)
+    public NodeProcess(int id, int httpPort, int peerPort, string dataDir, string[] args, HttpMessageHandler? httpsHandler = null)
     {
         Id = id;
         HttpPort = httpPort;
         PeerPort = peerPort;
         DataDir = dataDir;
         _args = args;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        Http = httpsHandler is null
+            ? new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) }
+            : new HttpClient(httpsHandler) { BaseAddress = new Uri($"https://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public int Id { get; }

@@ -17,8 +17,14 @@ public sealed class TestCluster : IAsyncDisposable
 
     private readonly TempDir _data = new("meteora-cluster");
 
-    public TestCluster(int nodes, int replicationFactor = 3, int requestTimeoutMs = RequestTimeoutMs, IReadOnlyList<string>? extraArgs = null)
+    /// <summary>A scratch directory deleted with the cluster (certificates, token files, impostor data).</summary>
+    public string ScratchDir => _data.Path;
+
+    public TestCluster(int nodes, int replicationFactor = 3, int requestTimeoutMs = RequestTimeoutMs, IReadOnlyList<string>? extraArgs = null,
+        Func<int, IReadOnlyList<string>>? nodeArgs = null, Func<HttpMessageHandler>? httpsHandler = null)
     {
+        SecretFile = Path.Combine(_data.Path, "cluster.secret");
+        Meteora.Net.Security.SecretFile.CreateRandom(SecretFile);
         int[] ports = FreePorts.Take(2 * nodes);
         var peers = string.Join(',', Enumerable.Range(0, nodes).Select(i => $"{i}=127.0.0.1:{ports[nodes + i]}"));
         Nodes = new NodeProcess[nodes];
@@ -29,19 +35,31 @@ public sealed class TestCluster : IAsyncDisposable
             [
                 "node", "--id", Num(i), "--http-port", Num(ports[i]), "--peer-port", Num(ports[nodes + i]),
                 "--data", dataDir, "--peers", peers, "--n", Num(replicationFactor), "--timeout-ms", Num(requestTimeoutMs),
+                "--cluster-secret-file", SecretFile,
                 .. extraArgs ?? [],
+                .. nodeArgs?.Invoke(i) ?? [],
             ];
-            Nodes[i] = new NodeProcess(i, ports[i], ports[nodes + i], dataDir, args);
+            Nodes[i] = new NodeProcess(i, ports[i], ports[nodes + i], dataDir, args, httpsHandler?.Invoke());
         }
     }
 
     public NodeProcess[] Nodes { get; }
 
+    /// <summary>The cluster secret every node is started with (as `meteora cluster` does).</summary>
+    public string SecretFile { get; }
+
+    /// <summary>The secret's bytes as a node reads them from <see cref="SecretFile"/>.</summary>
+    public byte[] SecretKey => Meteora.Net.Security.SecretFile.Read(SecretFile, "test cluster secret");
+
+    /// <summary>Comma-separated ID=HOST:PORT peer list of this cluster.</summary>
+    public string PeerList => string.Join(',', Nodes.Select(n => $"{n.Id}=127.0.0.1:{n.PeerPort}"));
+
     public NodeProcess this[int node] => Nodes[node];
 
-    public static async Task<TestCluster> StartAsync(int nodes, int replicationFactor = 3, int requestTimeoutMs = RequestTimeoutMs, IReadOnlyList<string>? extraArgs = null)
+    public static async Task<TestCluster> StartAsync(int nodes, int replicationFactor = 3, int requestTimeoutMs = RequestTimeoutMs, IReadOnlyList<string>? extraArgs = null,
+        Func<int, IReadOnlyList<string>>? nodeArgs = null, Func<HttpMessageHandler>? httpsHandler = null)
     {
-        var cluster = new TestCluster(nodes, replicationFactor, requestTimeoutMs, extraArgs);
+        var cluster = new TestCluster(nodes, replicationFactor, requestTimeoutMs, extraArgs, nodeArgs, httpsHandler);
         foreach (NodeProcess node in cluster.Nodes) node.Start();
         await cluster.WaitReadyAsync();
         return cluster;

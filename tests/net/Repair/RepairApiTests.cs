@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Meteora.Net.Transport;
 using Meteora.Tests.Net.Infrastructure;
 
 namespace Meteora.Tests.Net.Repair;
@@ -156,6 +157,19 @@ public sealed class RepairApiTests
             await Task.WhenAll(readers);
         }
 
+        /// <summary>Passes the node's handshake (it has no cluster secret, so the public default key), then says nothing more.</summary>
+        private async Task AcceptHandshakeAsync(Socket socket)
+        {
+            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            byte[] key = Meteora.Net.Security.ClusterSecret.None.Key;
+            byte[] hello = await PeerDialer.ReadFrameAsync(stream, PeerHandshake.HelloBytes, _stop.Token);
+            byte[] nonce = PeerHandshake.NewNonce();
+            await stream.WriteAsync(PeerHandshake.Frame(PeerHandshake.EncodeChallenge(key, hello, nonce)), _stop.Token);
+            byte[] proof = await PeerDialer.ReadFrameAsync(stream, PeerHandshake.ProofBytes, _stop.Token);
+            PeerHandshake.VerifyDialerProof(key, hello, nonce, proof);
+            await stream.WriteAsync(PeerHandshake.Frame(PeerHandshake.EncodeAccept()), _stop.Token);
+        }
+
         private async Task DrainAsync(Socket socket)
         {
             using (socket)
@@ -163,11 +177,12 @@ public sealed class RepairApiTests
                 var buffer = new byte[64 * 1024];
                 try
                 {
+                    await AcceptHandshakeAsync(socket);
                     while (await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token) > 0)
                     {
                     }
                 }
-                catch (Exception e) when (e is OperationCanceledException or SocketException)
+                catch (Exception e) when (e is OperationCanceledException or SocketException or IOException)
                 {
                 }
             }

@@ -46,7 +46,7 @@ public sealed class LimitRelationTests
             Assert.True(size <= Limits.MaxMessageSizeBytes, $"{message.Kind} of {size} bytes exceeds the message limit {Limits.MaxMessageSizeBytes}");
         }
         Assert.True(Limits.MaxMessageSizeBytes <= PeerFrames.MaxPayloadBytes, "a largest message must fit one peer frame");
-        Assert.True(PeerFrames.LengthPrefixBytes + PeerFrames.MaxPayloadBytes <= NodeHost.MaxConnectionBufferBytes,
+        Assert.True(PeerFrames.LengthPrefixBytes + PeerFrames.MaxPayloadBytes <= KestrelListeners.MaxConnectionBufferBytes,
             "a largest frame must fit Kestrel's per-connection buffer, or reading it would stall");
         Assert.True(PeerLink.MaxQueuedBytes >= PeerFrames.LengthPrefixBytes + PeerFrames.MaxPayloadBytes,
             "a peer's send queue must hold at least one largest frame");

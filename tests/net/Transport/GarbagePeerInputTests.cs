@@ -26,13 +26,20 @@ public sealed class GarbagePeerInputTests(ThreeNodeClusterFixture fixture) : ICl
         await SendAndExpectClose(target.PeerPort, noise);
         await SendAndExpectClose(target.PeerPort, Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
         await SendAndExpectClose(target.PeerPort, [0x7f, 0xff, 0xff, 0xff, 1, 2, 3]);
-        await SendAndExpectClose(target.PeerPort, Frame(Enumerable.Repeat((byte)0xAB, PeerFrames.HandshakePayloadBytes).ToArray()));
-        byte[] handshake = PeerFrames.EncodeHandshake(new Handshake(FromNode: 1, ToNode: 0, PartitionCount: 64));
-        await SendAndExpectClose(target.PeerPort, [.. handshake, .. Frame([0xEE, 1, 2, 3])]);
-        byte[] wrongTarget = PeerFrames.EncodeHandshake(new Handshake(FromNode: 1, ToNode: 5, PartitionCount: 64));
+        await SendAndExpectClose(target.PeerPort, Frame(Enumerable.Repeat((byte)0xAB, PeerHandshake.HelloBytes).ToArray()));
+        byte[] wrongTarget = PeerHandshake.Frame(PeerHandshake.EncodeHello(new PeerHandshake.Hello(1, 5, 64, PeerHandshake.NewNonce())));
         await SendAndExpectClose(target.PeerPort, wrongTarget);
-        byte[] stranger = PeerFrames.EncodeHandshake(new Handshake(FromNode: 77, ToNode: 0, PartitionCount: 64));
+        byte[] stranger = PeerHandshake.Frame(PeerHandshake.EncodeHello(new PeerHandshake.Hello(77, 0, 64, PeerHandshake.NewNonce())));
         await SendAndExpectClose(target.PeerPort, stranger);
+
+        // A fully authenticated connection that then sends an undecodable frame is closed too.
+        using (var client = new RawPeerClient())
+        {
+            await client.ConnectAsync(target.PeerPort);
+            await client.HandshakeAsync(Cluster.SecretKey, fromNode: 1, toNode: 0, partitions: 64);
+            await client.SendAsync(Frame([0xEE, 1, 2, 3]));
+            Assert.True(await client.WaitForCloseAsync(), "the node kept a connection open after an undecodable frame");
+        }
 
         long rejectedAfter = await Rejected(target);
         Assert.True(rejectedAfter - rejectedBefore >= 7, $"rejected {rejectedAfter - rejectedBefore} connections:\n{target.Output}");

@@ -35,18 +35,6 @@ public sealed class PeerFramesTests
         Assert.Contains(error, e.Message);
     }
 
-    [Fact]
-    public void HandshakeRoundTripsAndRejectsOtherProtocols()
-    {
-        byte[] frame = PeerFrames.EncodeHandshake(new Handshake(3, 5, 128));
-        Assert.Equal(new Handshake(3, 5, 128), PeerFrames.DecodeHandshake(frame.AsSpan(4)));
-        frame[4] ^= 0xFF;
-        Assert.Throws<PeerFrameException>(() => PeerFrames.DecodeHandshake(frame.AsSpan(4)));
-        byte[] newer = PeerFrames.EncodeHandshake(new Handshake(3, 5, 128));
-        BinaryPrimitives.WriteUInt16BigEndian(newer.AsSpan(8), 99);
-        Assert.Contains("protocol 99", Assert.Throws<PeerFrameException>(() => PeerFrames.DecodeHandshake(newer.AsSpan(4))).Message);
-    }
-
     [Theory]
     [InlineData("1=127.0.0.1:7001", 1, "127.0.0.1", 7001)]
     [InlineData(" 12=node-b.local:80 ", 12, "node-b.local", 80)]

@@ -1,0 +1,87 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Meteora.Net.Security;
+
+namespace Meteora.Net.Transport;
+
+/// <summary>
+/// Opens an authenticated connection to one peer: TCP connect, TLS when configured, then the dialer's
+/// side of <see cref="PeerHandshake"/>. Returns the stream messages are written to; throws on any failure
+/// (the link retries with backoff).
+/// </summary>
+public sealed class PeerDialer(PeerEndpoint endpoint, int localNodeId, int partitionCount, ClusterSecret secret, TlsSettings? tls)
+{
+    public const int ConnectTimeoutMs = 1_000;
+
+    public PeerEndpoint Endpoint => endpoint;
+
+    public async Task<Stream> ConnectAsync(CancellationToken stop)
+    {
+        Socket socket = await ConnectSocketAsync(stop).ConfigureAwait(false);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            timeout.CancelAfter(PeerHandshake.TimeoutMs);
+            if (tls is not null)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                await ssl.AuthenticateAsClientAsync(tls.ClientOptions(endpoint.Host), timeout.Token).ConfigureAwait(false);
+            }
+            await HandshakeAsync(stream, timeout.Token).ConfigureAwait(false);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task HandshakeAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        byte[] hello = PeerHandshake.EncodeHello(new PeerHandshake.Hello(localNodeId, endpoint.NodeId, partitionCount, PeerHandshake.NewNonce()));
+        await stream.WriteAsync(PeerHandshake.Frame(hello), cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        byte[] challenge = await ReadFrameAsync(stream, PeerHandshake.ChallengeBytes, cancellationToken).ConfigureAwait(false);
+        byte[] listenerNonce = PeerHandshake.VerifyChallenge(secret.Key, hello, challenge);
+        await stream.WriteAsync(PeerHandshake.Frame(PeerHandshake.DialerProof(secret.Key, hello, listenerNonce)), cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        PeerHandshake.VerifyAccept(await ReadFrameAsync(stream, PeerHandshake.AcceptBytes, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Reads one frame whose payload must be exactly <paramref name="payloadBytes"/> long.</summary>
+    public static async Task<byte[]> ReadFrameAsync(Stream stream, int payloadBytes, CancellationToken cancellationToken)
+    {
+        var prefix = new byte[PeerFrames.LengthPrefixBytes];
+        await stream.ReadExactlyAsync(prefix, cancellationToken).ConfigureAwait(false);
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(prefix);
+        if (length != payloadBytes) throw new PeerFrameException($"handshake frame is {length} bytes, expected {payloadBytes}");
+        var payload = new byte[payloadBytes];
+        await stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
+        return payload;
+    }
+
+    private async Task<Socket> ConnectSocketAsync(CancellationToken stop)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(ConnectTimeoutMs);
+        try
+        {
+            EndPoint target = IPAddress.TryParse(endpoint.Host, out IPAddress? address)
+                ? new IPEndPoint(address, endpoint.Port)
+                : new DnsEndPoint(endpoint.Host, endpoint.Port);
+            await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
