@@ -21,7 +21,7 @@ public static class MeteoraCli
         ParseResult result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"meteora: {result.Errors[0].Message}");
+            Console.Error.WriteLine($"meteora: {ParseErrors.Describe(result.Errors[0].Message)}");
             return ExitUsage;
         }
         try

@@ -15,6 +15,7 @@ public sealed class NodeCliTests
     [InlineData("http port and peer port must differ", "node", "--id", "0", "--data", "/tmp/x", "--http-port", "5", "--peer-port", "5")]
     [InlineData("--partitions must be a power of two", "node", "--id", "0", "--data", "/tmp/x", "--partitions", "48")]
     [InlineData("--nodes must be in 1..64, got 0", "cluster", "--nodes", "0")]
+    [InlineData("option --id expects an integer, got 'n1'", "node", "--id", "n1", "--data", "/tmp/x")]
     [InlineData("--host 0.0.0.0 is not a loopback address and no cluster secret is set: protected mode refuses to listen beyond loopback without --cluster-secret-file PATH",
         "node", "--id", "0", "--data", "/tmp/x", "--host", "0.0.0.0")]
     [InlineData("cluster secret (--cluster-secret-file): file /nonexistent/secret does not exist", "node", "--id", "0", "--data", "/tmp/x", "--cluster-secret-file", "/nonexistent/secret")]
@@ -25,6 +26,19 @@ public sealed class NodeCliTests
         ProcessResult result = await MeteoraProcess.RunAsync(args);
         Assert.Equal(2, result.ExitCode);
         Assert.Equal($"meteora: {error}", result.Stderr.TrimEnd('\n').Split('\n').Single()[..$"meteora: {error}".Length]);
+    }
+
+    [Fact]
+    public async Task TheClusterSecretFileMayComeFromTheEnvironment()
+    {
+        ProcessStartInfo info = MeteoraProcess.StartInfo(["node", "--id", "0", "--data", "/tmp/x", "--host", "0.0.0.0"]);
+        info.Environment["Meteora__ClusterSecretFile"] = "/nonexistent/env-secret";
+        using Process process = Process.Start(info)!;
+        string stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        // Protected mode is satisfied by the variable, so the error is about the file it names.
+        Assert.Equal(2, process.ExitCode);
+        Assert.Equal("meteora: cluster secret (--cluster-secret-file): file /nonexistent/env-secret does not exist", stderr.Trim());
     }
 
     [Fact]
