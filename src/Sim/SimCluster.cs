@@ -61,6 +61,7 @@ public sealed class SimCluster
                 PlantedBugs = options.Plant,
                 Repair = Knobs.Repair,
                 BuggifyDelayMs = Knobs.BuggifyDelayMs,
+                FailureDetector = Knobs.Detector,
             };
             Nodes[i] = new SimNode(this, nodeOptions, Placement);
         }

@@ -1,3 +1,4 @@
+using Meteora.Engine.Membership;
 using Meteora.Engine.Node;
 using Meteora.Engine.Repair;
 
@@ -10,7 +11,7 @@ namespace Meteora.Sim;
 /// one. Each knob keeps its production default about half the time. With <c>--knobs default</c>
 /// every knob is the production default (Merkle depth: the simulator's default, 2).
 /// </summary>
-public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs)
+public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, FailureDetectorOptions Detector)
 {
     public const int DefaultMerkleDepth = 2;
 
@@ -20,7 +21,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs)
         long repairTimeoutMs = Math.Max(50, options.RequestTimeoutMs);
         if (!options.DrawKnobs)
         {
-            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), NodeOptions.DefaultBuggifyDelayMs);
+            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), NodeOptions.DefaultBuggifyDelayMs, new FailureDetectorOptions());
         }
         SimRandom random = SimRandom.Stream(seed, "knobs");
         int depth = options.MerkleDepth ?? random.NextInt(0, 4);
@@ -35,7 +36,16 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs)
             MaxKeysPerPull = Pick(random, defaults.MaxKeysPerPull, 1, 2, 7),
             MaxPushesInFlight = Pick(random, defaults.MaxPushesInFlight, 1, 2, 4),
         };
-        return new SimKnobs(repair, Pick(random, NodeOptions.DefaultBuggifyDelayMs, 1, 10, 400));
+        long buggifyDelayMs = Pick(random, NodeOptions.DefaultBuggifyDelayMs, 1, 10, 400);
+        var detectorDefaults = new FailureDetectorOptions();
+        var detector = detectorDefaults with
+        {
+            // Short intervals and low thresholds make false suspicions (and fast 503s) common; long ones make them rare.
+            HeartbeatIntervalMs = Pick(random, detectorDefaults.HeartbeatIntervalMs, 20, 50, 1_000),
+            PhiThreshold = Pick(random, detectorDefaults.PhiThreshold, 1.5, 3, 16),
+            WindowSize = Pick(random, detectorDefaults.WindowSize, 1, 4, 30),
+        };
+        return new SimKnobs(repair, buggifyDelayMs, detector);
     }
 
     private static RepairOptions Base(SimOptions options, RepairOptions defaults, int depth, long repairTimeoutMs) => defaults with
@@ -64,6 +74,9 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs)
         json.WriteNumber("keysPerPull", Repair.MaxKeysPerPull);
         json.WriteNumber("pushesInFlight", Repair.MaxPushesInFlight);
         json.WriteNumber("buggifyDelayMs", BuggifyDelayMs);
+        json.WriteNumber("heartbeatIntervalMs", Detector.HeartbeatIntervalMs);
+        json.WriteNumber("phiThreshold", Detector.PhiThreshold);
+        json.WriteNumber("phiWindow", Detector.WindowSize);
         json.WriteEndObject();
     }
 }

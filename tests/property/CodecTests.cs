@@ -58,7 +58,9 @@ public sealed class CodecTests
             from id in ArbMap.Default.GeneratorFor<long>() from key in Keys from v in Versions from value in Values
             select (Message)new RepairPush(id, key, v, value),
             from id in ArbMap.Default.GeneratorFor<long>() from ok in ArbMap.Default.GeneratorFor<bool>()
-            select (Message)new RepairPushAck(id, ok))
+            select (Message)new RepairPushAck(id, ok),
+            from sequence in ArbMap.Default.GeneratorFor<long>()
+            select (Message)new Heartbeat(sequence))
         .ToArbitrary();
 
     private static bool IsValidUnicode(string s)

@@ -23,13 +23,15 @@ internal sealed class Coordinator
     private readonly IScheduler _scheduler;
     private readonly IClientResponder _responder;
     private readonly IBuggify _buggify;
+    private readonly Membership.FailureDetector _detector;
     private readonly Dictionary<long, PendingWrite> _writes = new();
     private readonly Dictionary<long, PendingRead> _reads = new();
     private long _nextRequestId;
 
     public Coordinator(NodeOptions options, ReplicaPlacement placement, VersionClock versions, VersionOrder order,
-        Outbox outbox, IScheduler scheduler, IClientResponder responder, IBuggify buggify, IRandom random)
+        Outbox outbox, IScheduler scheduler, IClientResponder responder, IBuggify buggify, IRandom random, Membership.FailureDetector detector)
     {
+        _detector = detector;
         _options = options;
         _placement = placement;
         _versions = versions;
@@ -81,7 +83,7 @@ internal sealed class Coordinator
         int deciding = (_options.PlantedBugs & PlantedBug.ReadIgnoresR) != 0 ? 1 : required;
         _reads.Add(requestId, new PendingRead(requestId, request, replicas, required, deciding, _order));
         var message = new ReplicaRead(requestId, request.Key);
-        foreach (int replica in replicas) _outbox.Send(replica, message);
+        SendToLiveReplicas(replicas, message);
     }
 
     private void StartWrite(long requestId, ClientRequest request, int[] replicas, int required)
@@ -89,7 +91,30 @@ internal sealed class Coordinator
         var written = new StoredValue(_versions.Next(), request.Operation == ClientOperation.Set ? request.Value : null);
         _writes.Add(requestId, new PendingWrite(requestId, request, replicas, required, written));
         var message = new ReplicaWrite(requestId, request.Key, written.Version, written.Value);
-        foreach (int replica in replicas) _outbox.Send(replica, message);
+        SendToLiveReplicas(replicas, message);
+    }
+
+    /// <summary>
+    /// Sends to every replica the failure detector does not suspect, then counts each suspected one as
+    /// failed at once: a request that cannot reach R or W without them fails now, not at its timeout.
+    /// Sends come first so live replicas get a write even when the request is already lost.
+    /// </summary>
+    private void SendToLiveReplicas(int[] replicas, Message message)
+    {
+        // One verdict per replica for the whole request (the real clock moves between calls).
+        Span<bool> down = stackalloc bool[replicas.Length];
+        int suspected = 0;
+        for (int i = 0; i < replicas.Length; i++)
+        {
+            down[i] = _detector.IsDown(replicas[i]);
+            if (down[i]) suspected++;
+            else _outbox.Send(replicas[i], message);
+        }
+        if (suspected == 0) return;
+        for (int i = 0; i < replicas.Length; i++)
+        {
+            if (down[i]) OnSendFailed(replicas[i], message);
+        }
     }
 
     private long RequestTimeoutMicros() => TimeUnits.MsToMicros(

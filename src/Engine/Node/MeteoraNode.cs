@@ -1,4 +1,5 @@
 using Meteora.Engine.Coordination;
+using Meteora.Engine.Membership;
 using Meteora.Engine.Protocol;
 using Meteora.Engine.Repair;
 using Meteora.Engine.Replica;
@@ -24,6 +25,7 @@ public sealed class MeteoraNode
     private readonly Coordinator _coordinator;
     private readonly ReplicaStore _store;
     private readonly AntiEntropy _antiEntropy;
+    private readonly FailureDetector _detector;
 
     public MeteoraNode(
         NodeOptions options,
@@ -60,11 +62,13 @@ public sealed class MeteoraNode
         var versions = new VersionClock(clock, (uint)options.NodeId);
         VersionOrder order = (options.PlantedBugs & PlantedBug.LwwNoTieBreak) != 0 ? VersionOrder.NoTieBreak : VersionOrder.Lww;
         _outbox = new Outbox(options.NodeId, transport, scheduler, localTap);
-        _coordinator = new Coordinator(options, placement, versions, order, _outbox, scheduler, responder, buggify, random);
+        _detector = new FailureDetector(options, placement.Layout.Nodes.ToArray(), _outbox, scheduler, clock);
+        _coordinator = new Coordinator(options, placement, versions, order, _outbox, scheduler, responder, buggify, random, _detector);
         _store = new ReplicaStore(options, placement, storage, versions, order, _outbox, scheduler, buggify);
         _antiEntropy = new AntiEntropy(options, placement, _store, _outbox, scheduler, clock, random);
         _store.Start();
         _antiEntropy.Start();
+        _detector.Start();
     }
 
     public int NodeId { get; }
@@ -88,6 +92,12 @@ public sealed class MeteoraNode
     public long WritesRefused => _store.WritesRefused;
 
     public long TombstonesPurged => _antiEntropy.TombstonesPurged;
+
+    /// <summary>Each peer's phi and verdict from the failure detector, in ascending node id order.</summary>
+    public PeerLiveness[] PeerLiveness() => _detector.Peers();
+
+    /// <summary>True when the failure detector currently suspects <paramref name="node"/> (never this node itself).</summary>
+    public bool IsPeerDown(int node) => _detector.IsDown(node);
 
     /// <summary>Starts a repair job over every partition this node replicates; refused (with the running job's id) while one runs.</summary>
     public (bool Started, string RepairId) StartRepair()
@@ -128,6 +138,7 @@ public sealed class MeteoraNode
             case TimerOwner.MaintenanceTick: _antiEntropy.OnTickTimer(); break;
             case TimerOwner.RepairRequest: _antiEntropy.OnRequestTimer(timer.Id); break;
             case TimerOwner.TombstonePurge: _antiEntropy.OnPurgeTimer(); break;
+            case TimerOwner.Heartbeat: _detector.OnTimer(); break;
             default: throw new ArgumentOutOfRangeException(nameof(timer), timer, "unknown timer owner");
         }
         DeliverLocal();
@@ -162,6 +173,7 @@ public sealed class MeteoraNode
             case MessageKind.ReplicaReadReply: _coordinator.OnReadReply(fromNode, (ReplicaReadReply)message); break;
             case MessageKind.ReadRepair: _store.OnReadRepair((ReadRepair)message); break;
             case MessageKind.RepairPush: _store.OnRepairPush(fromNode, (RepairPush)message); break;
+            case MessageKind.Heartbeat: _detector.OnHeartbeat(fromNode); break;
             case MessageKind.MerkleHashesRequest or MessageKind.MerkleHashesReply or MessageKind.LeafEntriesRequest
                 or MessageKind.LeafEntriesReply or MessageKind.RepairPullRequest or MessageKind.RepairPullReply
                 or MessageKind.RepairPushAck:
@@ -191,5 +203,6 @@ public sealed class MeteoraNode
         _coordinator.CheckInvariants(deep);
         _store.CheckInvariants(deep);
         _antiEntropy.CheckInvariants(deep);
+        _detector.CheckInvariants(deep);
     }
 }

@@ -20,6 +20,9 @@ public sealed record NodeOptions
     /// <summary>Merkle trees, anti-entropy and tombstone purges.</summary>
     public Repair.RepairOptions Repair { get; init; } = new();
 
+    /// <summary>Heartbeats and the phi accrual failure detector.</summary>
+    public Membership.FailureDetectorOptions FailureDetector { get; init; } = new();
+
     /// <summary>Deliberate bugs for checker self-tests; always None outside the simulator.</summary>
     public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
 
@@ -41,6 +44,8 @@ public sealed record NodeOptions
         CheckConsistency(DefaultWriteConsistency, nameof(DefaultWriteConsistency));
         ArgumentNullException.ThrowIfNull(Repair);
         Repair.Validate();
+        ArgumentNullException.ThrowIfNull(FailureDetector);
+        FailureDetector.Validate();
         if (RequestTimeoutMs < 1 || RequestTimeoutMs > MaxRequestTimeoutMs)
         {
             throw new ArgumentOutOfRangeException(nameof(RequestTimeoutMs), RequestTimeoutMs, $"request timeout must be in 1..{MaxRequestTimeoutMs} ms");

@@ -34,6 +34,7 @@ public static class MessageCodec
             ReadRepair m => 1 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
             RepairPush m => 1 + 8 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
             RepairPushAck => 1 + 8 + 1,
+            Heartbeat => 1 + 8,
             _ => throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message)),
         };
     }
@@ -114,6 +115,9 @@ public static class MessageCodec
             case RepairPushAck m:
                 w.I64(m.RequestId); w.Bool(m.Ok);
                 break;
+            case Heartbeat m:
+                w.I64(m.Sequence);
+                break;
             default:
                 throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message));
         }
@@ -143,6 +147,7 @@ public static class MessageCodec
             MessageKind.ReadRepair => new ReadRepair(r.Key(), r.Version(), r.Value()),
             MessageKind.RepairPush => new RepairPush(r.I64("requestId"), r.Key(), r.Version(), r.Value()),
             MessageKind.RepairPushAck => new RepairPushAck(r.I64("requestId"), r.Bool("ok")),
+            MessageKind.Heartbeat => new Heartbeat(r.I64("sequence")),
             _ => throw new ProtocolException($"unknown message kind {kind}"),
         };
         if (r.Remaining != 0)

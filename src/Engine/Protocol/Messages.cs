@@ -23,6 +23,7 @@ public enum MessageKind : byte
     ReadRepair = 11,
     RepairPush = 12,
     RepairPushAck = 13,
+    Heartbeat = 14,
 }
 
 /// <summary>
@@ -75,4 +76,10 @@ public sealed record ReadRepair(string Key, WriteVersion Version, byte[]? Value)
         other is not null && Key == other.Key && new StoredValue(Version, Value).Equals(new StoredValue(other.Version, other.Value));
 
     public override int GetHashCode() => HashCode.Combine(Key, Version);
+}
+
+/// <summary>Node → every peer, each heartbeat interval: feeds the receiver's phi accrual detector. Never answered.</summary>
+public sealed record Heartbeat(long Sequence) : Message
+{
+    public override MessageKind Kind => MessageKind.Heartbeat;
 }

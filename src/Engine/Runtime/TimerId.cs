@@ -20,6 +20,9 @@ public enum TimerOwner : byte
 
     /// <summary>The next slice of tombstone purges while a backlog remains (id: a slice sequence number).</summary>
     TombstonePurge = 6,
+
+    /// <summary>The failure detector's next round of heartbeats (id: the heartbeat sequence number).</summary>
+    Heartbeat = 7,
 }
 
 /// <summary>A timer's identity: its owner plus an id drawn from that owner's own counter.</summary>

@@ -35,12 +35,14 @@ public static class NodeCommand
         var adminTokenFile = new Option<string?>("--admin-token-file") { Description = "File holding the bearer token admin calls (repair, membership) must send" };
         var maxConnections = new Option<int?>("--max-http-connections") { Description = $"Open HTTP connections before new ones get 503 (default {NodeConfig.DefaultMaxHttpConnections})" };
         var maxPerClient = new Option<int?>("--max-requests-per-client") { Description = $"Requests in flight per client address before 429 (default {NodeConfig.DefaultMaxRequestsPerClient})" };
+        var heartbeatMs = new Option<int?>("--heartbeat-interval-ms") { Description = "Heartbeat to every peer this often (default 200)" };
+        var phiThreshold = new Option<double?>("--phi-threshold") { Description = "Failure detector: a peer whose phi exceeds this is down (default 8)" };
         var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when standard input closes (used by `meteora cluster`)", Hidden = true };
 
         var repair = new RepairSettings();
 
         var command = new Command("node", "Run one Meteora node");
-        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, secretFile, tlsCert, tlsKey, tlsCa, apiTokenFile, adminTokenFile, maxConnections, maxPerClient, exitWithParent })
+        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, secretFile, tlsCert, tlsKey, tlsCa, apiTokenFile, adminTokenFile, maxConnections, maxPerClient, heartbeatMs, phiThreshold, exitWithParent })
         {
             command.Options.Add(option);
         }
@@ -67,6 +69,8 @@ public static class NodeCommand
             Put(flags, "AdminTokenFile", parse.GetValue(adminTokenFile));
             Put(flags, "MaxHttpConnections", parse.GetValue(maxConnections));
             Put(flags, "MaxRequestsPerClient", parse.GetValue(maxPerClient));
+            Put(flags, "HeartbeatIntervalMs", parse.GetValue(heartbeatMs));
+            Put(flags, "PhiThreshold", parse.GetValue(phiThreshold));
             repair.PutFlags(parse, flags);
             if (parse.GetValue(exitWithParent)) flags[$"{NodeConfig.Section}:ExitWithParent"] = "true";
             if (parse.GetValue(logLevel) is { } level) flags["Logging:LogLevel:Default"] = level;

@@ -37,6 +37,9 @@ public sealed record NodeConfig
     /// <summary>Merkle trees, anti-entropy and tombstone purges ("Meteora:Repair" section, see <see cref="RepairSettings"/>).</summary>
     public RepairOptions Repair { get; init; } = new();
 
+    /// <summary>Heartbeat interval and phi threshold of the failure detector.</summary>
+    public Engine.Membership.FailureDetectorOptions FailureDetector { get; init; } = new();
+
     /// <summary>File holding the cluster secret every peer proves in the handshake; null: none (loopback only).</summary>
     public string? ClusterSecretFile { get; init; }
 
@@ -77,6 +80,7 @@ public sealed record NodeConfig
         DefaultWriteConsistency = WriteConsistency,
         RequestTimeoutMs = RequestTimeoutMs,
         Repair = Repair,
+        FailureDetector = FailureDetector,
     };
 
     /// <summary>Reads and validates the section; problems throw <see cref="CliUsageException"/> naming the setting.</summary>
@@ -107,6 +111,11 @@ public sealed record NodeConfig
             WriteConsistency = Int(s, "WriteConsistency", null),
             RequestTimeoutMs = Int(s, "RequestTimeoutMs", 1000)!.Value,
             Repair = RepairSettings.From(s),
+            FailureDetector = new Engine.Membership.FailureDetectorOptions
+            {
+                HeartbeatIntervalMs = Int(s, "HeartbeatIntervalMs", 200)!.Value,
+                PhiThreshold = Double(s, "PhiThreshold", 8),
+            },
             ClusterSecretFile = Text(s, "ClusterSecretFile"),
             TlsCertFile = Text(s, "TlsCert"),
             TlsKeyFile = Text(s, "TlsKey"),
@@ -149,6 +158,17 @@ public sealed record NodeConfig
     private static void RequirePort(int port, string name)
     {
         if (port is < 1 or > 65535) throw new CliUsageException($"{name} must be in 1..65535, got {port}");
+    }
+
+    private static double Double(IConfigurationSection section, string key, double fallback)
+    {
+        string? text = section[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+        {
+            throw new CliUsageException($"{Section}:{key} must be a number, got '{text}'");
+        }
+        return value;
     }
 
     private static string? Text(IConfigurationSection section, string key) =>

@@ -23,9 +23,9 @@ public sealed record RingNodeLoad(int Node, int PartitionsOwned, int PartitionsR
 
 public sealed record RingResponse(int Partitions, int ReplicationFactor, int[] Nodes, RingNodeLoad[] Load, double ReplicaLoadImbalance, RingPartition[] Ring);
 
-public sealed record PeerHealth(int Id, string Address, string State, bool Up, long StateChangedUnixMs, long SentFrames, long DroppedFrames, int QueuedFrames);
+public sealed record PeerHealth(int Id, string Address, string State, bool Up, double? Phi, long StateChangedUnixMs, long SentFrames, long DroppedFrames, int QueuedFrames);
 
-public sealed record HealthResponse(int Node, string Status, long UptimeMs, int[] Up, int[] Down, PeerHealth[] Peers);
+public sealed record HealthResponse(int Node, string Status, long UptimeMs, double PhiThreshold, int[] Up, int[] Down, PeerHealth[] Peers);
 
 /// <summary>202 from <c>POST /meteora/repair</c>.</summary>
 public sealed record RepairStartedResponse(string RepairId);

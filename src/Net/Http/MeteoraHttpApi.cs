@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
+using Meteora.Engine.Membership;
 using Meteora.Engine.Node;
 using Meteora.Engine.Repair;
 using Meteora.Engine.Ring;
@@ -338,9 +339,14 @@ public static class MeteoraHttpApi
             ApiJsonContext.Api.RingResponse);
     }
 
-    private static Task HealthAsync(HttpContext context)
+    /// <summary>
+    /// A peer is up when its link is connected and the failure detector does not suspect it (phi at or
+    /// under the threshold). Phi is null when the event loop did not answer in time.
+    /// </summary>
+    private static async Task HealthAsync(HttpContext context)
     {
         NodeRuntime runtime = Runtime(context);
+        PeerLiveness[]? liveness = await PeerLivenessAsync(runtime, context);
         IReadOnlyList<PeerLink> links = runtime.Transport.Links;
         var peers = new PeerHealth[links.Count];
         var up = new List<int>();
@@ -348,16 +354,31 @@ public static class MeteoraHttpApi
         for (int i = 0; i < links.Count; i++)
         {
             PeerLink link = links[i];
-            bool isUp = link.State == PeerLinkState.Up;
+            PeerLiveness? seen = liveness is null ? null : Array.Find(liveness, p => p.Node == link.Endpoint.NodeId);
+            bool isUp = link.State == PeerLinkState.Up && (seen is not { } s || s.Up);
             (isUp ? up : down).Add(link.Endpoint.NodeId);
             peers[i] = new PeerHealth(link.Endpoint.NodeId, $"{link.Endpoint.Host}:{link.Endpoint.Port}", link.State.ToString().ToLowerInvariant(),
-                isUp, link.StateChangedUnixMs, link.SentFrames, link.DroppedFrames, link.QueuedFrames);
+                isUp, seen is { } p ? Math.Round(p.Phi, 3) : null, link.StateChangedUnixMs, link.SentFrames, link.DroppedFrames, link.QueuedFrames);
         }
         long uptimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - runtime.StartedUnixMs;
         string status = runtime.Storage.IsFaulted ? "failed" : "ok";
-        return JsonReplies.Write(context, StatusCodes.Status200OK,
-            new HealthResponse(runtime.Config.NodeId, status, uptimeMs, [.. up], [.. down], peers),
+        await JsonReplies.Write(context, StatusCodes.Status200OK,
+            new HealthResponse(runtime.Config.NodeId, status, uptimeMs, runtime.Config.FailureDetector.PhiThreshold, [.. up], [.. down], peers),
             ApiJsonContext.Api.HealthResponse);
+    }
+
+    private static async Task<PeerLiveness[]?> PeerLivenessAsync(NodeRuntime runtime, HttpContext context)
+    {
+        try
+        {
+            // A stuck loop must not hang health: wait briefly, then report what needs no loop.
+            return await runtime.Loop.CallAsync(node => node.PeerLiveness(), context.RequestAborted)
+                .WaitAsync(TimeSpan.FromMilliseconds(MetricsLoopWaitMs), context.RequestAborted);
+        }
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
+        {
+            return null;
+        }
     }
 
     private static async Task MetricsAsync(HttpContext context)

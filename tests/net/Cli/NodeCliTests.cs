@@ -16,6 +16,8 @@ public sealed class NodeCliTests
     [InlineData("--partitions must be a power of two", "node", "--id", "0", "--data", "/tmp/x", "--partitions", "48")]
     [InlineData("--nodes must be in 1..64, got 0", "cluster", "--nodes", "0")]
     [InlineData("option --id expects an integer, got 'n1'", "node", "--id", "n1", "--data", "/tmp/x")]
+    [InlineData("phi threshold must be in 1..100", "node", "--id", "0", "--data", "/tmp/x", "--phi-threshold", "0")]
+    [InlineData("heartbeat interval must be in 1..60000 ms", "node", "--id", "0", "--data", "/tmp/x", "--heartbeat-interval-ms", "0")]
     [InlineData("--host 0.0.0.0 is not a loopback address and no cluster secret is set: protected mode refuses to listen beyond loopback without --cluster-secret-file PATH",
         "node", "--id", "0", "--data", "/tmp/x", "--host", "0.0.0.0")]
     [InlineData("cluster secret (--cluster-secret-file): file /nonexistent/secret does not exist", "node", "--id", "0", "--data", "/tmp/x", "--cluster-secret-file", "/nonexistent/secret")]

@@ -28,6 +28,8 @@ public sealed class NodeProcess : IDisposable
     public int PeerPort { get; }
     public string DataDir { get; }
     public HttpClient Http { get; }
+    public int? Pid => _process is { HasExited: false } p ? p.Id : null;
+
     public bool IsRunning => _process is { HasExited: false };
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
@@ -72,6 +74,11 @@ public sealed class NodeProcess : IDisposable
 public static partial class Signals
 {
     public static void Term(int pid) => _ = kill(pid, 15);
+
+    /// <summary>SIGSTOP: the process freezes (like a long GC pause); its sockets stay open.</summary>
+    public static void Stop(int pid) => _ = kill(pid, 19);
+
+    public static void Continue(int pid) => _ = kill(pid, 18);
 
     [DllImport("libc", SetLastError = true)]
 #pragma warning disable SYSLIB1054
