@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The headline benchmark of issue 11: every row measured in one run, with outside load generators
+# (wrk for HTTP, redis-benchmark for Redis), 32 connections, 100-byte values, server and load
+# generator sharing the machine. Prints a markdown table with ratios to bare Kestrel / Redis.
+#   bash bench/wrk-table.sh [--duration-s 10] [--connections 32]
+# Installs wrk, redis-server and redis-tools from Debian when missing; starts and stops every server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION_S=10
+CONNECTIONS=32
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration-s) DURATION_S="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    *) echo "wrk-table: unknown option $1 (use --duration-s S, --connections C)" >&2; exit 2 ;;
+  esac
+done
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-benchmark >/dev/null || need+=(redis-tools)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "wrk-table: installing ${need[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "wrk-table: building (Release)" >&2
+dotnet build -c Release -v q src/Net >/dev/null
+dotnet build -c Release -v q bench/Meteora.Bench >/dev/null
+METEORA="dotnet src/Net/bin/Release/net10.0/meteora.dll"
+BENCH="dotnet bench/Meteora.Bench/bin/Release/net10.0/Meteora.Bench.dll"
+
+WORK="$(mktemp -d /tmp/meteora-wrk-XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+VALUE="$(head -c 100 /dev/zero | tr '\0' 'v')"
+cat > "$WORK/put.lua" <<LUA
+local value = "$VALUE"
+local w = os.getenv("W_PARAM") or ""
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"key":"k' .. (counter % 10000) .. '","value":"' .. value .. '"}'
+  return wrk.format("PUT", PUT_PATH or ("/meteora/set" .. w), {["Content-Type"] = "application/json"}, body)
+end
+LUA
+cat > "$WORK/get.lua" <<'LUA'
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", "/meteora/get/k" .. (counter % 1000) .. (os.getenv("R_PARAM") or ""))
+end
+LUA
+cat > "$WORK/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %.3f %.3f %.3f %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+end
+LUA
+
+wait_http() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "wrk-table: $1 did not answer" >&2; exit 1; }
+
+# run_wrk NAME URL SCRIPT [ENV...]: prints "NAME rps p50 p99 max errors"
+run_wrk() {
+  local name="$1" url="$2" script="$3"; shift 3
+  local out
+  # wrk reads the script once per thread, so it must be a real file (not a pipe).
+  cat "$script" "$WORK/report.lua" > "$WORK/$name.lua"
+  out=$(env "$@" wrk -t2 -c"$CONNECTIONS" -d"${DURATION_S}s" --latency -s "$WORK/$name.lua" "$url" | grep '^RESULT')
+  echo "$name ${out#RESULT }" | tee -a "$WORK/rows" >&2
+}
+
+# Bare Kestrel answering a constant (same slim builder as a node; PUT reads the body).
+$BENCH --serve-constant 18900 >/dev/null 2>&1 & PIDS+=($!)
+wait_http http://127.0.0.1:18900/constant
+{ echo 'PUT_PATH = "/constant"'; cat "$WORK/put.lua"; } > "$WORK/put-constant.lua"
+echo '-- plain GET of the URL' > "$WORK/get-constant.lua"
+run_wrk kestrel-put http://127.0.0.1:18900 "$WORK/put-constant.lua"
+run_wrk kestrel-get http://127.0.0.1:18900/constant "$WORK/get-constant.lua"
+kill "${PIDS[-1]}"; unset 'PIDS[-1]'
+
+# Redis with every write fsynced before the reply (AOF appendfsync always).
+mkdir -p "$WORK/redis"
+redis-server --port 18901 --save '' --appendonly yes --appendfsync always --dir "$WORK/redis" --daemonize no >/dev/null 2>&1 & PIDS+=($!)
+for _ in $(seq 1 100); do redis-cli -p 18901 ping >/dev/null 2>&1 && break; sleep 0.1; done
+REQUESTS=$((DURATION_S * 20000))
+redis-benchmark -p 18901 -c "$CONNECTIONS" -n "$REQUESTS" -d 100 -r 10000 -t set,get --csv 2>/dev/null | tail -n +2 | tr -d '"' |
+  awk -F, '{ printf "redis-%s %s %s %s %s 0\n", tolower($1), $2, $5, $7, $8 }' | tee -a "$WORK/rows" >&2
+kill "${PIDS[-1]}"; unset 'PIDS[-1]'
+
+# Meteora, 1 node: acknowledged after the WAL fsync that covers the write.
+$METEORA node --id 0 --http-port 18910 --peer-port 18911 --data "$WORK/one" --n 1 >"$WORK/one.log" 2>&1 & PIDS+=($!)
+wait_http http://127.0.0.1:18910/meteora/health
+run_wrk meteora1-set http://127.0.0.1:18910 "$WORK/put.lua"
+run_wrk meteora1-get http://127.0.0.1:18910 "$WORK/get.lua"
+kill "${PIDS[-1]}"; unset 'PIDS[-1]'
+
+# Meteora, 3 nodes, N=3: set at W=2, get at R=2, all load through node 0.
+SECRET="$WORK/cluster.secret"; (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$SECRET")
+PEERS="0=127.0.0.1:18921,1=127.0.0.1:18923,2=127.0.0.1:18925"
+for i in 0 1 2; do
+  $METEORA node --id $i --http-port $((18920 + 2 * i)) --peer-port $((18921 + 2 * i)) --data "$WORK/three-$i" --peers "$PEERS" --n 3 \
+    --cluster-secret-file "$SECRET" >"$WORK/three-$i.log" 2>&1 & PIDS+=($!)
+done
+for i in 0 1 2; do wait_http "http://127.0.0.1:$((18920 + 2 * i))/meteora/health"; done
+sleep 2
+run_wrk meteora3-set-w2 http://127.0.0.1:18920 "$WORK/put.lua" "W_PARAM=?writeConsistency=2"
+run_wrk meteora3-get-r2 http://127.0.0.1:18920 "$WORK/get.lua" "R_PARAM=?readConsistency=2"
+
+awk -v duration="$DURATION_S" -v conns="$CONNECTIONS" '
+  { rps[$1] = $2; p50[$1] = $3; p99[$1] = $4; max[$1] = $5; err[$1] = $6; order[n++] = $1 }
+  END {
+    printf "\n%d connections, %d s per row, 100-byte values, one machine\n\n", conns, duration
+    print "| row | req/s | p50 ms | p99 ms | max ms | errors | vs Kestrel | vs Redis |"
+    print "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for (i = 0; i < n; i++) {
+      r = order[i]; k = ""; d = ""
+      if (r ~ /set|put/) { if (rps["kestrel-put"] > 0) k = sprintf("%.2fx", rps[r] / rps["kestrel-put"]); if (rps["redis-set"] > 0) d = sprintf("%.2fx", rps[r] / rps["redis-set"]) }
+      else { if (rps["kestrel-get"] > 0) k = sprintf("%.2fx", rps[r] / rps["kestrel-get"]); if (rps["redis-get"] > 0) d = sprintf("%.2fx", rps[r] / rps["redis-get"]) }
+      printf "| %s | %.0f | %s | %s | %s | %s | %s | %s |\n", r, rps[r], p50[r], p99[r], max[r], err[r], k, d
+    }
+  }' "$WORK/rows"
