@@ -48,6 +48,25 @@ public sealed class NodeProcess : IDisposable
         _process = process;
     }
 
+    /// <summary>Waits until the node answers <c>/meteora/health</c> with 200 (it may still be starting).</summary>
+    public async Task WaitForHealthAsync(int timeoutMs = 30_000)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using HttpResponseMessage response = await Http.GetAsync("/meteora/health");
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (clock.ElapsedMilliseconds > timeoutMs) throw new TimeoutException($"node {Id} not healthy after {timeoutMs} ms:\n{Output}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, exactly like kill -9.</summary>
     public void Kill9()
     {

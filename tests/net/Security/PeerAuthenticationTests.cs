@@ -28,7 +28,7 @@ public sealed class PeerAuthenticationTests(ThreeNodeClusterFixture fixture) : I
         using var impostor = new NodeProcess(2, ports[0], ports[1], Path.Combine(scratch.Path, "data"), args);
         impostor.Start();
         await WaitUntilAsync(async () => await AuthenticationFailures(Cluster[0]) > failuresBefore, "node 0 to refuse the impostor", impostor);
-        await WaitUntilAsync(() => Answers(impostor), "the impostor's HTTP port", impostor);
+        await impostor.WaitForHealthAsync();
 
         // The impostor accepts a write at W=1 (it is a replica itself) but cannot pass it on.
         var (status, body) = await Api.SetAsync(impostor.Http, "impostor-key", "forged", w: 1);
@@ -75,19 +75,6 @@ public sealed class PeerAuthenticationTests(ThreeNodeClusterFixture fixture) : I
     {
         using JsonDocument metrics = JsonDocument.Parse(await node.Http.GetStringAsync("/meteora/metrics"));
         return metrics.RootElement.GetProperty("peerAuthenticationFailures").GetInt64();
-    }
-
-    private static async Task<bool> Answers(NodeProcess node)
-    {
-        try
-        {
-            using HttpResponseMessage response = await node.Http.GetAsync("/meteora/health");
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, NodeProcess node, int timeoutMs = 20_000)

@@ -54,7 +54,7 @@ public sealed class TlsTests
         ];
         using var rogue = new NodeProcess(2, ports[0], ports[1], data, args, foreign.TrustingHandler());
         rogue.Start();
-        await WaitForHealth(rogue);
+        await rogue.WaitForHealthAsync();
         var (status, body) = await Api.SetAsync(rogue.Http, "rogue-key", "forged", w: 1);
         Assert.True(status == 200, $"rogue write: {status} {body}\n{rogue.Output}");
         var (getStatus, _) = await Api.GetAsync(nodes[0].Http, "rogue-key", r: 3);
@@ -85,24 +85,6 @@ public sealed class TlsTests
         catch (OperationCanceledException)
         {
             // Still open after 2 s: the listener accepted the certificate and awaits our handshake.
-        }
-    }
-
-    private static async Task WaitForHealth(NodeProcess node)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                using HttpResponseMessage response = await node.Http.GetAsync("/meteora/health");
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"node {node.Id} not healthy:\n{node.Output}");
-            await Task.Delay(100);
         }
     }
 
