@@ -63,6 +63,7 @@ public static class NodeHost
         await using WebApplication app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
         MeteoraHttpApi.Map(app);
+        Metrics.MetricsEndpoint.Map(app);
 
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Meteora.Node");
         NodeRuntime runtime = app.Services.GetRequiredService<NodeRuntime>();

@@ -54,6 +54,12 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
 
     public long EventsRun => Interlocked.Read(ref _eventsRun);
 
+    /// <summary>Events waiting in the channel now.</summary>
+    public int QueuedEvents => _events.Reader.Count;
+
+    /// <summary>Time per event and timer; set before <see cref="Start"/>.</summary>
+    public Metrics.EventLoopMetrics? Metrics { get; set; }
+
     public bool IsOnLoopThread => Thread.CurrentThread == _thread;
 
     /// <summary>True once the engine threw: the loop runs no more events.</summary>
@@ -179,6 +185,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         while (!_faulted && _timersByDueMicros.TryPeek(out TimerId timer, out long dueMicros) && dueMicros <= now)
         {
             _timersByDueMicros.Dequeue();
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 node.OnTimer(timer);
@@ -187,6 +194,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             {
                 Fail(e, $"timer {timer}");
             }
+            Metrics?.ObserveEvent(Stopwatch.GetElapsedTime(started));
             RunDeferred(node);
             fired++;
         }
@@ -200,6 +208,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
 
     private void Execute(MeteoraNode node, LoopEvent loopEvent)
     {
+        long started = Stopwatch.GetTimestamp();
         try
         {
             loopEvent.Run(node);
@@ -209,6 +218,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             loopEvent.Abandon(e);
             Fail(e, loopEvent.GetType().Name);
         }
+        Metrics?.ObserveEvent(Stopwatch.GetElapsedTime(started));
     }
 
     private void CheckInvariants(MeteoraNode node)

@@ -43,7 +43,7 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
                             continue;
                         }
                         Message message = Decode(payload);
-                        context.Stats.Received();
+                        context.Stats.Received(fromNode.Value, payload.Length);
                         await context.Loop.PostAsync(new PeerMessageEvent(fromNode.Value, message), open.Token).ConfigureAwait(false);
                     }
                     if (result.IsCompleted)

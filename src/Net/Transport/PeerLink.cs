@@ -50,6 +50,7 @@ public sealed class PeerLink : IAsyncDisposable
     private int _queuedFrames;
     private long _queuedBytes;
     private long _sentFrames;
+    private long _sentBytes;
     private long _droppedFrames;
     private long _connects;
     private long _stateChangedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -65,6 +66,7 @@ public sealed class PeerLink : IAsyncDisposable
     public PeerEndpoint Endpoint => _endpoint;
     public PeerLinkState State => _state;
     public long SentFrames => Interlocked.Read(ref _sentFrames);
+    public long SentBytes => Interlocked.Read(ref _sentBytes);
     public long DroppedFrames => Interlocked.Read(ref _droppedFrames);
     public long Connects => Interlocked.Read(ref _connects);
     public int QueuedFrames => Volatile.Read(ref _queuedFrames);
@@ -197,6 +199,7 @@ public sealed class PeerLink : IAsyncDisposable
                 {
                     await buffered.WriteAsync(frame.Buffer.AsMemory(0, frame.Length), cancellationToken).ConfigureAwait(false);
                     Interlocked.Increment(ref _sentFrames);
+                    Interlocked.Add(ref _sentBytes, frame.Length);
                 }
                 finally
                 {
