@@ -90,6 +90,9 @@ public sealed class SimCluster
     internal SimRandom DiskRandom => _disk;
     internal bool Tracing => _trace is not null;
 
+    /// <summary>Records messages and faults for <c>--timeline</c>; observes only, so the trace hash is the same with or without it.</summary>
+    public Timeline.TimelineRecorder? Timeline { get; init; }
+
     /// <summary>Every this many events a node handles (a power of two), its invariant check also runs the costly parts.</summary>
     private const int DeepCheckEveryEvents = 1024;
 
