@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Meteora.Checking;
 using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
 
@@ -58,7 +59,7 @@ public static class TimelineWriter
         WriteOps(json, cluster.History.Operations, cluster.NowMicros);
         WriteMessages(json, recorder);
         WriteFaults(json, recorder.Faults);
-        WriteViolations(json, result.Violations);
+        WriteViolations(json, result.Findings);
         json.WriteEndObject();
     }
 
@@ -151,19 +152,22 @@ public static class TimelineWriter
         json.WriteEndArray();
     }
 
-    private static void WriteViolations(Utf8JsonWriter json, IReadOnlyList<string> violations)
+    /// <summary>Each violation with the operations and nodes the checker says it names (highlighted on the page).</summary>
+    private static void WriteViolations(Utf8JsonWriter json, IReadOnlyList<Violation> violations)
     {
         json.WriteStartArray("violations");
-        foreach (string violation in violations)
+        foreach (Violation violation in violations)
         {
-            (List<long> ops, List<int> nodes) = ViolationLinks.Of(violation);
             json.WriteStartObject();
-            json.WriteString("text", violation);
+            json.WriteString("kind", ViolationKinds.Label(violation.Kind));
+            json.WriteString("text", violation.Text);
+            if (violation.Key is null) json.WriteNull("key");
+            else json.WriteString("key", violation.Key);
             json.WriteStartArray("ops");
-            foreach (long op in ops) json.WriteNumberValue(op);
+            foreach (long op in violation.OpIds) json.WriteNumberValue(op);
             json.WriteEndArray();
             json.WriteStartArray("nodes");
-            foreach (int node in nodes) json.WriteNumberValue(node);
+            foreach (int node in violation.NodeIds) json.WriteNumberValue(node);
             json.WriteEndArray();
             json.WriteEndObject();
         }

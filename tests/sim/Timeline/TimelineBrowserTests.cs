@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Meteora.Checking;
 using Meteora.Engine.Node;
 using Meteora.Sim;
 using Meteora.Sim.Timeline;
