@@ -23,18 +23,21 @@ public static class ExternalTool
             $"{command} is not installed: apt-get install {debianPackage} (bash .ci/run installs it)");
     }
 
+    /// <summary>A child process with all three standard streams redirected, UTF-8 output, no shell.</summary>
+    public static ProcessStartInfo StartInfo(string path) => new(path)
+    {
+        RedirectStandardInput = true,
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+        UseShellExecute = false,
+        StandardOutputEncoding = Encoding.UTF8,
+        StandardErrorEncoding = Encoding.UTF8,
+    };
+
     /// <summary>Runs to completion within <paramref name="timeoutMs"/>, feeding <paramref name="stdin"/>, and returns exit code and output.</summary>
     public static ToolResult Run(string path, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000)
     {
-        var start = new ProcessStartInfo(path)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
+        ProcessStartInfo start = StartInfo(path);
         foreach (string arg in args) start.ArgumentList.Add(arg);
         using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {path}");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
