@@ -149,11 +149,13 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         while (!_faulted)
         {
             int ran = 0;
+            long mark = Stopwatch.GetTimestamp();
             while (ran < MaxEventsPerTurn && !_faulted && reader.TryRead(out LoopEvent? loopEvent))
             {
                 Execute(node, loopEvent);
                 RunDeferred(node);
                 ran++;
+                mark = ObserveSince(mark);
             }
             Interlocked.Add(ref _eventsRun, ran);
             ran += FireDueTimers(node);
@@ -181,11 +183,11 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     private int FireDueTimers(MeteoraNode node)
     {
         int fired = 0;
+        long mark = Stopwatch.GetTimestamp();
         long now = NowMicros();
         while (!_faulted && _timersByDueMicros.TryPeek(out TimerId timer, out long dueMicros) && dueMicros <= now)
         {
             _timersByDueMicros.Dequeue();
-            long started = Stopwatch.GetTimestamp();
             try
             {
                 node.OnTimer(timer);
@@ -194,9 +196,9 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             {
                 Fail(e, $"timer {timer}");
             }
-            Metrics?.ObserveEvent(Stopwatch.GetElapsedTime(started));
             RunDeferred(node);
             fired++;
+            mark = ObserveSince(mark);
         }
         return fired;
     }
@@ -208,7 +210,6 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
 
     private void Execute(MeteoraNode node, LoopEvent loopEvent)
     {
-        long started = Stopwatch.GetTimestamp();
         try
         {
             loopEvent.Run(node);
@@ -218,7 +219,18 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             loopEvent.Abandon(e);
             Fail(e, loopEvent.GetType().Name);
         }
-        Metrics?.ObserveEvent(Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Records the time since <paramref name="mark"/> as one event's and returns now. Events run back to
+    /// back, so one timestamp per event serves as the end of one and the start of the next (a timestamp
+    /// costs 50-70 ns on this kind of VM, as much as the histogram update itself).
+    /// </summary>
+    private long ObserveSince(long mark)
+    {
+        long now = Stopwatch.GetTimestamp();
+        Metrics?.ObserveEvent(Stopwatch.GetElapsedTime(mark, now));
+        return now;
     }
 
     private void CheckInvariants(MeteoraNode node)
