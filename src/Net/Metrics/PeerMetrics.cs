@@ -19,6 +19,7 @@ public sealed class PeerMetrics
     private readonly Counter _framesSent;
     private readonly Counter _bytesSent;
     private readonly Counter _framesDropped;
+    private readonly Counter _bytesDropped;
     private readonly Counter _reconnects;
     private readonly Counter _framesReceived;
     private readonly Counter _bytesReceived;
@@ -36,6 +37,7 @@ public sealed class PeerMetrics
         _framesSent = factory.CreateCounter("meteora_peer_sent_frames_total", "Frames written to a peer's connection.", ["peer"]);
         _bytesSent = factory.CreateCounter("meteora_peer_sent_bytes_total", "Bytes (length prefix included) written to a peer's connection.", ["peer"]);
         _framesDropped = factory.CreateCounter("meteora_peer_dropped_frames_total", "Frames to a peer dropped: link down, queue full, or queued when the connection broke.", ["peer"]);
+        _bytesDropped = factory.CreateCounter("meteora_peer_dropped_bytes_total", "Bytes (length prefix included) of the frames to a peer that were dropped.", ["peer"]);
         _reconnects = factory.CreateCounter("meteora_peer_reconnects_total", "Connections to a peer established after the first one.", ["peer"]);
         _framesReceived = factory.CreateCounter("meteora_peer_received_frames_total", "Message frames received from a peer.", ["peer"]);
         _bytesReceived = factory.CreateCounter("meteora_peer_received_bytes_total", "Payload bytes of the message frames received from a peer.", ["peer"]);
@@ -61,6 +63,7 @@ public sealed class PeerMetrics
             _framesSent.WithLabels(peer).IncTo(link.SentFrames);
             _bytesSent.WithLabels(peer).IncTo(link.SentBytes);
             _framesDropped.WithLabels(peer).IncTo(link.DroppedFrames);
+            _bytesDropped.WithLabels(peer).IncTo(link.DroppedBytes);
             _reconnects.WithLabels(peer).IncTo(Math.Max(0, link.Connects - 1));
         }
         _sendFailures.IncTo(_transport.SendFailuresReported);

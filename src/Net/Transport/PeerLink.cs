@@ -52,6 +52,7 @@ public sealed class PeerLink : IAsyncDisposable
     private long _sentFrames;
     private long _sentBytes;
     private long _droppedFrames;
+    private long _droppedBytes;
     private long _connects;
     private long _stateChangedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -68,6 +69,7 @@ public sealed class PeerLink : IAsyncDisposable
     public long SentFrames => Interlocked.Read(ref _sentFrames);
     public long SentBytes => Interlocked.Read(ref _sentBytes);
     public long DroppedFrames => Interlocked.Read(ref _droppedFrames);
+    public long DroppedBytes => Interlocked.Read(ref _droppedBytes);
     public long Connects => Interlocked.Read(ref _connects);
     public int QueuedFrames => Volatile.Read(ref _queuedFrames);
     public long StateChangedUnixMs => Interlocked.Read(ref _stateChangedUnixMs);
@@ -88,6 +90,7 @@ public sealed class PeerLink : IAsyncDisposable
             || Interlocked.Read(ref _queuedBytes) + frameBytes > MaxQueuedBytes)
         {
             Interlocked.Increment(ref _droppedFrames);
+            Interlocked.Add(ref _droppedBytes, frameBytes);
             return false;
         }
         byte[] buffer = ArrayPool<byte>.Shared.Rent(frameBytes);
@@ -100,6 +103,7 @@ public sealed class PeerLink : IAsyncDisposable
         {
             Release(frame);
             Interlocked.Increment(ref _droppedFrames);
+            Interlocked.Add(ref _droppedBytes, frameBytes);
             return false;
         }
         return true;
@@ -243,6 +247,7 @@ public sealed class PeerLink : IAsyncDisposable
         {
             Release(frame);
             Interlocked.Increment(ref _droppedFrames);
+            Interlocked.Add(ref _droppedBytes, frame.Length);
             _dropped?.Invoke(_endpoint.NodeId, frame.Message);
         }
     }

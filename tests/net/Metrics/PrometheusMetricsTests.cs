@@ -77,6 +77,7 @@ public sealed class PrometheusMetricsTests
         Assert.True(after["meteora_replica_responses_total{kind=\"write\",result=\"failed\"}"] >= 1);
         Assert.Equal(1, after["meteora_peer_link_state{peer=\"2\",state=\"down\"}"]);
         Assert.True(after["meteora_peer_dropped_frames_total{peer=\"2\"}"] >= 1);
+        Assert.True(after["meteora_peer_dropped_bytes_total{peer=\"2\"}"] > after["meteora_peer_dropped_frames_total{peer=\"2\"}"]);
     }
 
     [Fact]
