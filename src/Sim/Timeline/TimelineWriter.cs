@@ -12,12 +12,14 @@ namespace Meteora.Sim.Timeline;
 /// Writes <c>--timeline FILE.html</c>: one self-contained page (inline script and style, the run's data
 /// as JSON in a script tag; nothing is fetched) that draws one lane per node over virtual time,
 /// operations as spans, messages as arrows, faults as shaded periods and the violations' operations
-/// and replicas highlighted. The drawing code is the embedded resource <c>timeline.html</c>.
+/// and replicas highlighted. The page is the embedded resources <c>timeline.html</c>, <c>.css</c> and <c>.js</c>.
 /// </summary>
 public static class TimelineWriter
 {
-    private const string TemplateResource = "Meteora.Sim.Timeline.timeline.html";
+    private const string ResourcePrefix = "Meteora.Sim.Timeline.";
     private const string DataPlaceholder = "\"__TIMELINE_DATA__\"";
+    private const string StylePlaceholder = "/* __TIMELINE_STYLE__ */";
+    private const string ScriptPlaceholder = "// __TIMELINE_SCRIPT__";
 
     public static void Write(string path, SimCluster cluster, SimResult result, TimelineRecorder recorder, string replayCommand)
     {
@@ -38,10 +40,15 @@ public static class TimelineWriter
         tail.Write(template.AsSpan(at + DataPlaceholder.Length));
     }
 
-    private static string LoadTemplate()
+    /// <summary>The page with its style and script inlined (kept as separate resources only to keep each file small).</summary>
+    private static string LoadTemplate() => Resource("timeline.html")
+        .Replace(StylePlaceholder, Resource("timeline.css"), StringComparison.Ordinal)
+        .Replace(ScriptPlaceholder, Resource("timeline.js"), StringComparison.Ordinal);
+
+    private static string Resource(string name)
     {
-        using Stream stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(TemplateResource)
-            ?? throw new InvalidOperationException($"embedded resource {TemplateResource} is missing");
+        using Stream stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(ResourcePrefix + name)
+            ?? throw new InvalidOperationException($"embedded resource {ResourcePrefix + name} is missing");
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return reader.ReadToEnd();
     }

@@ -29,6 +29,8 @@ public sealed partial class TimelineBrowserTests
         var (exit, stdout, stderr) = SimProcess.Run(["run", "--seed", "11", .. SmallArgs, "--timeline", html]);
         Assert.True(exit == 0, stdout + stderr);
         Assert.Contains($"timeline written to {html}", stdout);
+        // Self-contained: nothing to load (no src/href, no @import, no url() but the page's own #ids).
+        Assert.DoesNotMatch(@"\b(src|href)\s*=|@import|url\((?!#)", File.ReadAllText(html));
 
         SimCluster expected = RunInProcess(11, Small);
         string dom = HeadlessChromium.DumpDom(html);
