@@ -82,6 +82,7 @@
   }
 
   function drawFaults(parts, w) {
+    const labels = new Map(); // labels placed per lane, stacked upwards so overlapping periods stay readable
     for (const f of data.faults) {
       const end = f.end < 0 ? endMicros : f.end;
       if (end < view.t0 || f.start > view.t1) continue;
@@ -94,7 +95,10 @@
         }
         parts.push('<rect class="fault ' + f.kind + '" data-kind="' + f.kind + '" x="' + x0 + '" y="' + lane.top + '" width="' + Math.max(1, x1 - x0) +
           '" height="' + lane.height + '"><title>' + esc(f.text) + "</title></rect>");
-        if (x1 - x0 > 120) parts.push('<text class="fault-label" x="' + (x0 + 3) + '" y="' + (lane.top + lane.height - 4) + '">' + f.kind + "</text>");
+        if (x1 - x0 < 40) continue;
+        const stacked = labels.get(n) || 0;
+        labels.set(n, stacked + 1);
+        if (stacked < 3) parts.push('<text class="fault-label" x="' + (x0 + 3) + '" y="' + (lane.top + lane.height - 4 - 11 * stacked) + '">' + f.kind + "</text>");
       }
     }
     const heal = x(data.healedMicros, w);
