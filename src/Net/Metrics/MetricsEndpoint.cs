@@ -1,6 +1,8 @@
 using Meteora.Net.Hosting;
 using Meteora.Net.Transport;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
@@ -19,6 +21,7 @@ public static class MetricsEndpoint
         ArgumentNullException.ThrowIfNull(app);
         NodeRuntime runtime = app.Services.GetRequiredService<NodeRuntime>();
         runtime.Metrics.Peers.AttachInbound(app.Services.GetRequiredService<PeerInboundContext>().Stats);
-        app.MapMetrics(Path, runtime.Metrics.Registry);
+        // GET only, like every other route: another method falls through to the API's 405 JSON answer.
+        app.MapMetrics(Path, runtime.Metrics.Registry).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
     }
 }

@@ -91,6 +91,10 @@ public sealed class PrometheusMetricsTests
         using HttpResponseMessage prometheus = await cluster[0].Http.GetAsync("/metrics");
         Assert.Equal(200, (int)prometheus.StatusCode);
         Assert.Equal("text/plain", prometheus.Content.Headers.ContentType?.MediaType);
+        using HttpResponseMessage post = await cluster[0].Http.PostAsync("/metrics", content: null);
+        Assert.Equal(405, (int)post.StatusCode);
+        Assert.Equal("GET", post.Content.Headers.Allow.Single());
+        Assert.Contains("use GET", (await Api.ReadJsonAsync(post)).GetProperty("error").GetString());
     }
 
     private static string Latency(string operation, string outcome) =>
