@@ -1,3 +1,4 @@
+using Meteora.Checking;
 using Meteora.Engine.Hashing;
 using Meteora.Engine.Protocol;
 using Meteora.Engine.Versioning;
@@ -16,12 +17,12 @@ internal sealed class AckOracle(SimCluster cluster)
     private const int MaxReported = 5;
 
     private readonly Dictionary<(int Coordinator, long RequestId, int Replica), (string Key, WriteVersion Version)> _writes = new();
-    private readonly List<string> _violations = [];
+    private readonly List<Violation> _violations = [];
     private int _violationCount;
 
-    public IReadOnlyList<string> Violations => _violationCount <= MaxReported
+    public IReadOnlyList<Violation> Violations => _violationCount <= MaxReported
         ? _violations
-        : [.. _violations, $"... and {_violationCount - MaxReported} more acks before durability"];
+        : [.. _violations, new Violation(ViolationKind.AckBeforeDurable, $"... and {_violationCount - MaxReported} more acks before durability", [], [])];
 
     public void OnSend(int from, int to, Message message)
     {
@@ -55,8 +56,10 @@ internal sealed class AckOracle(SimCluster cluster)
         _violationCount++;
         if (_violations.Count < MaxReported)
         {
-            _violations.Add($"ack before durable: node{from} acked {written.Key} v={written.Version} to node{to} " +
-                $"(request {requestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms while its disk holds v={durable}");
+            _violations.Add(new Violation(ViolationKind.AckBeforeDurable,
+                $"ack before durable: node{from} acked {written.Key} v={written.Version} to node{to} " +
+                $"(request {requestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms while its disk holds v={durable}",
+                [], [from, to]) { Key = written.Key });
         }
     }
 }

@@ -54,6 +54,7 @@ internal sealed class Nemesis
             case PartitionFault p:
                 SetBlocked(p, +1);
                 endMicros = p.DurationMs;
+                Record(index, "partition", p.Nodes());
                 break;
             case CrashFault c:
                 // A node already down is left to the fault that crashed it.
@@ -66,17 +67,21 @@ internal sealed class Nemesis
                 foreach (int node in victims) _cluster.Nodes[node].Crash();
                 _crashedBy[index] = [.. victims];
                 endMicros = c.DownMs;
+                Record(index, "crash", victims);
                 break;
             case LinkFault l:
                 _lossy.Add(l);
                 endMicros = l.DurationMs;
+                Record(index, "lossy", AllNodes());
                 break;
             case DiskFault d:
                 _disk[d.Node].Add(d);
                 endMicros = d.DurationMs;
+                Record(index, "disk", [d.Node]);
                 break;
             case ClockFault k:
                 _cluster.Nodes[k.Node].Clock.Apply(k);
+                _cluster.Timeline?.OnFaultStart(index, "clock", k, [k.Node], _cluster.NowMicros, instant: true);
                 return;
         }
         _applied[index] = true;
@@ -89,6 +94,7 @@ internal sealed class Nemesis
         _applied[index] = false;
         Fault fault = _faults[index];
         if (_cluster.Tracing) _cluster.Trace($"nemesis: end of {fault}");
+        _cluster.Timeline?.OnFaultEnd(index, _cluster.NowMicros);
         switch (fault)
         {
             case PartitionFault p:
@@ -111,6 +117,7 @@ internal sealed class Nemesis
     {
         Healed = true;
         if (_cluster.Tracing) _cluster.Trace("nemesis: heal everything");
+        _cluster.Timeline?.OnHealAll(_cluster.NowMicros);
         Array.Clear(_blockedLinks);
         _lossy.Clear();
         foreach (var list in _disk) list.Clear();
@@ -118,6 +125,16 @@ internal sealed class Nemesis
         {
             if (!node.Up) node.Restart();
         }
+    }
+
+    private void Record(int index, string kind, IEnumerable<int> nodes) =>
+        _cluster.Timeline?.OnFaultStart(index, kind, _faults[index], [.. nodes], _cluster.NowMicros, instant: false);
+
+    private int[] AllNodes()
+    {
+        var all = new int[_cluster.Nodes.Length];
+        for (int i = 0; i < all.Length; i++) all[i] = i;
+        return all;
     }
 
     private void SetBlocked(PartitionFault p, int delta)

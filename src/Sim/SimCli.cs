@@ -106,16 +106,19 @@ public static class SimCli
         var seed = new Option<ulong>("--seed") { Description = "Seed of the run (the whole run is a function of it)", Required = true };
         var trace = new Option<string?>("--trace") { Description = "Write a readable per-event trace to this file" };
         var schedule = new Option<string?>("--schedule") { Description = "Run this JSON schedule (from shrink) instead of drawing one from the seed" };
+        var timeline = new Option<string?>("--timeline") { Description = "Write a self-contained HTML timeline of the run (lanes per node, operations, messages, faults, violations) to this file" };
         var command = new Command("run", "Run one seeded simulation and check its invariants");
         command.Options.Add(seed);
         shared.AddTo(command);
         command.Options.Add(trace);
         command.Options.Add(schedule);
+        command.Options.Add(timeline);
         command.SetAction(parse =>
         {
             SimOptions options = shared.Build(parse);
             Schedule? planned = parse.GetValue(schedule) is { } path ? LoadSchedule(path) : null;
-            return RunOne(parse.GetValue(seed), options, planned, parse.GetValue(shared.Json), parse.GetValue(trace), ReplayArgs(parse, "run"));
+            var outputs = new RunOutputs(parse.GetValue(shared.Json), parse.GetValue(trace), parse.GetValue(timeline));
+            return RunOne(parse.GetValue(seed), options, planned, outputs, ReplayArgs(parse, "run"));
         });
         return command;
     }
@@ -154,13 +157,19 @@ public static class SimCli
         return command;
     }
 
-    private static int RunOne(ulong seed, SimOptions options, Schedule? schedule, bool json, string? tracePath, string replay)
+    /// <summary>What a run writes besides its summary: JSON, a trace file, a timeline page.</summary>
+    private sealed record RunOutputs(bool Json, string? TracePath, string? TimelinePath);
+
+    private static int RunOne(ulong seed, SimOptions options, Schedule? schedule, RunOutputs outputs, string replay)
     {
         SimResult result;
-        StreamWriter? traceWriter = tracePath is null ? null : new StreamWriter(tracePath);
+        StreamWriter? traceWriter = outputs.TracePath is null ? null : new StreamWriter(outputs.TracePath);
+        Timeline.TimelineRecorder? recorder = outputs.TimelinePath is null ? null : new Timeline.TimelineRecorder();
         try
         {
-            result = new SimCluster(seed, options, traceWriter, schedule).Run();
+            var cluster = new SimCluster(seed, options, traceWriter, schedule) { Timeline = recorder };
+            result = cluster.Run();
+            if (recorder is not null) Timeline.TimelineWriter.Write(outputs.TimelinePath!, cluster, result, recorder, replay);
         }
         finally
         {
@@ -171,7 +180,10 @@ public static class SimCli
             Console.WriteLine($"FAILED seed={seed}");
             foreach (string violation in result.Violations) Console.WriteLine($"  {violation}");
             Console.WriteLine($"replay: meteora-sim {replay}");
+            Console.WriteLine($"timeline: meteora-sim {TimelineCommand(replay, seed)}");
         }
+        if (outputs.TimelinePath is not null) Console.WriteLine($"timeline written to {outputs.TimelinePath}");
+        bool json = outputs.Json;
         if (json)
         {
             Console.WriteLine(result.ToJson());
@@ -214,7 +226,9 @@ public static class SimCli
             if (r.Ok) continue;
             failedSeeds.Add(r.Seed);
             Console.WriteLine($"FAILED seed={r.Seed}: {r.Violations[0]}");
-            Console.WriteLine($"  replay: meteora-sim {replay.Replace("sweep --seeds", "run --seed").Replace($"{from}..{to}", r.Seed.ToString(CultureInfo.InvariantCulture))}");
+            string rerun = replay.Replace("sweep --seeds", "run --seed").Replace($"{from}..{to}", r.Seed.ToString(CultureInfo.InvariantCulture));
+            Console.WriteLine($"  replay: meteora-sim {rerun}");
+            Console.WriteLine($"  timeline: meteora-sim {TimelineCommand(rerun, r.Seed)}");
         }
         string summary = json
             ? $"{{\"seeds\":{count},\"passed\":{count - failedSeeds.Count},\"failed\":{failedSeeds.Count},\"failedSeeds\":[{string.Join(',', failedSeeds)}]}}"
@@ -252,6 +266,10 @@ public static class SimCli
         return ExitOk;
     }
 
+    /// <summary>The replay command with <c>--timeline</c>, writing <c>timeline-seed-S.html</c> in the current directory.</summary>
+    private static string TimelineCommand(string replay, ulong seed) =>
+        $"{replay} --timeline timeline-seed-{seed.ToString(CultureInfo.InvariantCulture)}.html";
+
     private static Schedule LoadSchedule(string path)
     {
         if (!File.Exists(path)) throw new SimUsageException($"schedule file '{path}' does not exist");
@@ -271,7 +289,7 @@ public static class SimCli
         return (from, to);
     }
 
-    /// <summary>The command line that reproduces this invocation, minus --json/--trace/--out.</summary>
+    /// <summary>The command line that reproduces this invocation, minus --json/--trace/--out/--timeline.</summary>
     private static string ReplayArgs(ParseResult parse, string verb)
     {
         var parts = new List<string> { verb };
@@ -279,7 +297,7 @@ public static class SimCli
         for (int i = 1; i < tokens.Length; i++)
         {
             if (tokens[i] is "--json") continue;
-            if (tokens[i] is "--trace" or "--out") { i++; continue; }
+            if (tokens[i] is "--trace" or "--out" or "--timeline") { i++; continue; }
             parts.Add(tokens[i].Contains(' ') ? $"'{tokens[i]}'" : tokens[i]);
         }
         return string.Join(' ', parts);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Meteora.Checking;
 using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
 using Meteora.Engine.Ring;
@@ -91,6 +92,9 @@ public sealed class SimCluster
     internal SimRandom DiskRandom => _disk;
     internal bool Tracing => _trace is not null;
 
+    /// <summary>Records messages and faults for <c>--timeline</c>; observes only, so the trace hash is the same with or without it.</summary>
+    public Timeline.TimelineRecorder? Timeline { get; init; }
+
     /// <summary>Every this many events a node handles (a power of two), its invariant check also runs the costly parts.</summary>
     private const int DeepCheckEveryEvents = 1024;
 
@@ -111,7 +115,7 @@ public sealed class SimCluster
         }
         catch (InvalidOperationException e)
         {
-            throw new InvariantViolationException($"invariant: node{node} at {(NowMicros - EpochMicros) / 1000.0:F3}ms after event {_events}: {e.Message}", e);
+            throw new InvariantViolationException(node, $"invariant: node{node} at {(NowMicros - EpochMicros) / 1000.0:F3}ms after event {_events}: {e.Message}", e);
         }
     }
 
@@ -125,7 +129,7 @@ public sealed class SimCluster
         catch (InvariantViolationException e)
         {
             return new SimResult(Seed, false, _hash.ToString(), _events, (NowMicros - EpochMicros) / 1000,
-                (long)Stopwatch.GetElapsedTime(wallStart).TotalMilliseconds, 0, 0, [e.Message])
+                (long)Stopwatch.GetElapsedTime(wallStart).TotalMilliseconds, 0, 0, [new Violation(ViolationKind.Invariant, e.Message, [], [e.Node])])
             {
                 InvariantChecks = _invariantChecks,
                 Knobs = Knobs,
@@ -146,26 +150,23 @@ public sealed class SimCluster
         long deadline = NowMicros + Options.ConvergenceDeadlineMs * 1000;
         bool converged = RunUntil(ReplicasAgree, deadline, checkEveryMicros: 10_000);
         ConvergedAtMicros = converged ? NowMicros : null;
-        var violations = new List<string>();
+        var violations = new List<Violation>();
         if (!converged)
         {
             List<int> disagreeing = DisagreeingPartitions();
-            violations.Add($"convergence: replicas still differ {Options.ConvergenceDeadlineMs} ms after healing ({disagreeing.Count} partitions){DescribeDisagreement(disagreeing)}");
+            violations.Add(new Violation(ViolationKind.Convergence,
+                $"convergence: replicas still differ {Options.ConvergenceDeadlineMs} ms after healing ({disagreeing.Count} partitions){DescribeDisagreement(disagreeing)}", [], []));
         }
-        Checker.CheckFinalState(this, violations);
+        SimChecks.CheckFinalState(this, violations);
 
         // Liveness: after healing, every written key reads at R=N within the request timeout.
-        var writtenKeys = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (OpRecord op in History.Operations)
-        {
-            if (op.IsWrite) writtenKeys.Add(op.Key);
-        }
+        SortedSet<string> writtenKeys = Checker.WrittenKeys(History.Operations);
         Workload.StartQuiescenceReads(writtenKeys);
         RunUntil(() => Workload.InFlight == 0, long.MaxValue);
         // Let stray repairs, acks and disk writes finish before the quiescence check.
         RunUntil(() => false, NowMicros + 2 * Math.Max(Options.RequestTimeoutMs, Options.AntiEntropyIntervalMs) * 1000);
 
-        CheckReport report = Checker.Check(this, violations);
+        CheckReport report = SimChecks.Check(this, violations);
         int opsOk = 0, opsFailed = 0;
         foreach (OpRecord op in History.Operations)
         {
@@ -365,4 +366,7 @@ public sealed class SimCluster
 }
 
 /// <summary>An engine invariant check failed during a simulated run.</summary>
-internal sealed class InvariantViolationException(string message, Exception inner) : Exception(message, inner);
+internal sealed class InvariantViolationException(int node, string message, Exception inner) : Exception(message, inner)
+{
+    public int Node { get; } = node;
+}

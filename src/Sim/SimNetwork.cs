@@ -1,3 +1,5 @@
+using Meteora.Sim.Timeline;
+
 namespace Meteora.Sim;
 
 /// <summary>
@@ -17,19 +19,32 @@ internal sealed class SimNetwork(SimCluster cluster, SimRandom random)
             {
                 Kind = SimEventKind.SendFailed, Node = from, From = to, Frame = frame, Incarnation = cluster.Nodes[from].Incarnation,
             });
+            Record(from, to, frame, cluster.NowMicros + refusedAfter, MessageFate.Refused);
             return;
         }
-        if (!cluster.Nemesis.LinkOpen(from, to)) return;
+        if (!cluster.Nemesis.LinkOpen(from, to))
+        {
+            Record(from, to, frame, cluster.NowMicros, MessageFate.Cut);
+            return;
+        }
         LinkFault? fault = cluster.Nemesis.ActiveLinkFault;
-        if (fault is not null && fault.DropProbability > 0 && random.Chance(fault.DropProbability)) return;
-        Deliver(from, to, frame, fault);
+        if (fault is not null && fault.DropProbability > 0 && random.Chance(fault.DropProbability))
+        {
+            Record(from, to, frame, cluster.NowMicros, MessageFate.Dropped);
+            return;
+        }
+        Deliver(from, to, frame, fault, MessageFate.Delivered);
         if (fault is not null && fault.DuplicateProbability > 0 && random.Chance(fault.DuplicateProbability))
         {
-            Deliver(from, to, frame, fault);
+            Deliver(from, to, frame, fault, MessageFate.Duplicate);
         }
     }
 
-    private void Deliver(int from, int to, byte[] frame, LinkFault? fault)
+    /// <summary>Tells the timeline recorder, if the run has one (it draws no randomness, so the run is unchanged).</summary>
+    private void Record(int from, int to, byte[] frame, long arriveMicros, MessageFate fate) =>
+        cluster.Timeline?.OnMessage(cluster.NowMicros, arriveMicros, from, to, frame, fate);
+
+    private void Deliver(int from, int to, byte[] frame, LinkFault? fault, MessageFate fate)
     {
         SimOptions o = cluster.Options;
         long latency = o.NetworkLatencyMinMicros + (long)random.Exponential(o.NetworkLatencyMeanExtraMicros);
@@ -40,5 +55,6 @@ internal sealed class SimNetwork(SimCluster cluster, SimRandom random)
             if (fault.DelaySpikeProbability > 0 && random.Chance(fault.DelaySpikeProbability)) latency *= random.NextInt(10, 100);
         }
         cluster.Enqueue(cluster.NowMicros + latency, new SimEvent { Kind = SimEventKind.Deliver, Node = to, From = from, Frame = frame });
+        Record(from, to, frame, cluster.NowMicros + latency, fate);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Meteora.Checking;
 
 namespace Meteora.Sim;
 
@@ -13,8 +14,11 @@ public sealed record SimResult(
     long WallMs,
     int OpsOk,
     int OpsFailed,
-    IReadOnlyList<string> Violations)
+    IReadOnlyList<Violation> Findings)
 {
+    /// <summary>The violations' one-line texts, in the order they were found.</summary>
+    public IReadOnlyList<string> Violations { get; } = [.. Findings.Select(v => v.Text)];
+
     /// <summary>Acknowledged writes that lost, under LWW, to a write acknowledged before they began (clock skew): a figure, not a violation.</summary>
     public int SkewDiscardedWrites { get; init; }
 

@@ -1,3 +1,4 @@
+using Meteora.Checking;
 using System.Globalization;
 using System.Text;
 using Meteora.Engine.Node;
@@ -73,6 +74,7 @@ internal sealed class Workload
             Value = value,
             Consistency = consistency,
             InvokeMicros = _cluster.NowMicros,
+            EpochMicros = SimCluster.EpochMicros,
             Quiescence = quiescence,
         };
         _byRequestId.Add(record);

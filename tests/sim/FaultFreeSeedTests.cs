@@ -1,3 +1,4 @@
+using Meteora.Checking;
 using Meteora.Sim;
 
 namespace Meteora.Tests.Sim;

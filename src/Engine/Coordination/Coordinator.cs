@@ -24,12 +24,14 @@ internal sealed class Coordinator
     private readonly IClientResponder _responder;
     private readonly IBuggify _buggify;
     private readonly Membership.FailureDetector _detector;
+    private readonly NodeCounters _counters;
     private readonly Dictionary<long, PendingWrite> _writes = new();
     private readonly Dictionary<long, PendingRead> _reads = new();
     private long _nextRequestId;
 
     public Coordinator(NodeOptions options, ReplicaPlacement placement, VersionClock versions, VersionOrder order,
-        Outbox outbox, IScheduler scheduler, IClientResponder responder, IBuggify buggify, IRandom random, Membership.FailureDetector detector)
+        Outbox outbox, IScheduler scheduler, IClientResponder responder, IBuggify buggify, IRandom random,
+        Membership.FailureDetector detector, NodeCounters counters)
     {
         _detector = detector;
         _options = options;
@@ -40,6 +42,7 @@ internal sealed class Coordinator
         _scheduler = scheduler;
         _responder = responder;
         _buggify = buggify;
+        _counters = counters;
         // Request ids start at a random point so replies meant for an earlier incarnation of this
         // node (before a crash) cannot be mistaken for replies to new requests.
         _nextRequestId = (long)(random.NextUInt64() >> 2) + 1;
@@ -130,6 +133,8 @@ internal sealed class Coordinator
         if (!_writes.TryGetValue(requestId, out PendingWrite? write)) return;
         int index = Array.IndexOf(write.Replicas, replica);
         if (index < 0) return; // not a replica of this request: ignore, never count
+        if (ok) _counters.ReplicaWriteAcks++;
+        else _counters.ReplicaWriteFailures++;
         Act(write, write.Quorum.Add(index, ok));
         if (write.Quorum.AllAnswered) _writes.Remove(requestId);
     }
@@ -139,6 +144,7 @@ internal sealed class Coordinator
         if (!_reads.TryGetValue(reply.RequestId, out PendingRead? read)) return;
         int index = Array.IndexOf(read.Replicas, replica);
         if (index < 0) return;
+        _counters.ReplicaReadReplies++;
         StoredValue? value = reply.AsStoredValue();
         if (value is not null) _versions.Observe(value.Version);
         Act(read, read.Quorum.AddReply(index, value));
@@ -159,6 +165,7 @@ internal sealed class Coordinator
             case ReplicaRead request when _reads.TryGetValue(request.RequestId, out PendingRead? read):
                 int index = Array.IndexOf(read.Replicas, toNode);
                 if (index < 0) return;
+                _counters.ReplicaReadFailures++;
                 Act(read, read.Quorum.AddFailure(index));
                 if (read.Quorum.AllAnswered) FinishRead(read);
                 break;
@@ -169,13 +176,20 @@ internal sealed class Coordinator
     {
         if (_writes.Remove(requestId, out PendingWrite? write))
         {
-            Act(write, write.Quorum.Timeout());
+            Act(write, CountTimeout(write.Quorum.Timeout()));
         }
         else if (_reads.TryGetValue(requestId, out PendingRead? read))
         {
-            Act(read, read.Quorum.Timeout());
+            Act(read, CountTimeout(read.Quorum.Timeout()));
             FinishRead(read);
         }
+    }
+
+    /// <summary>A timeout that fails the request is a quorum timeout; one after the client had its answer is not.</summary>
+    private QuorumDecision CountTimeout(QuorumDecision decision)
+    {
+        if (decision == QuorumDecision.Unavailable) _counters.QuorumTimeouts++;
+        return decision;
     }
 
     private void FinishRead(PendingRead read)
@@ -189,6 +203,7 @@ internal sealed class Coordinator
         {
             if (!repair.IsTarget(i)) continue;
             _outbox.Send(read.Replicas[i], message);
+            _counters.ReadRepairsSent++;
             if (_buggify.Fires(BuggifySite.DuplicateReadRepair)) _outbox.Send(read.Replicas[i], message);
         }
     }

@@ -63,15 +63,18 @@ public sealed class MeteoraNode
         VersionOrder order = (options.PlantedBugs & PlantedBug.LwwNoTieBreak) != 0 ? VersionOrder.NoTieBreak : VersionOrder.Lww;
         _outbox = new Outbox(options.NodeId, transport, scheduler, localTap);
         _detector = new FailureDetector(options, placement.Layout.Nodes.ToArray(), _outbox, scheduler, clock);
-        _coordinator = new Coordinator(options, placement, versions, order, _outbox, scheduler, responder, buggify, random, _detector);
+        _coordinator = new Coordinator(options, placement, versions, order, _outbox, scheduler, responder, buggify, random, _detector, Counters);
         _store = new ReplicaStore(options, placement, storage, versions, order, _outbox, scheduler, buggify);
-        _antiEntropy = new AntiEntropy(options, placement, _store, _outbox, scheduler, clock, random);
+        _antiEntropy = new AntiEntropy(options, placement, _store, _outbox, scheduler, clock, random, Counters);
         _store.Start();
         _antiEntropy.Start();
         _detector.Start();
     }
 
     public int NodeId { get; }
+
+    /// <summary>What the rooms did, for metrics; written only on the event loop.</summary>
+    public NodeCounters Counters { get; } = new();
 
     /// <summary>The replica room, for tests that drive it directly.</summary>
     internal ReplicaStore Store => _store;

@@ -21,6 +21,7 @@ internal sealed class AntiEntropy
     private readonly RepairResponder _responder;
     private readonly IScheduler _scheduler;
     private readonly IRandom _random;
+    private readonly NodeCounters _counters;
     private readonly Queue<RepairJob> _finished = new();
     private RepairJob? _running;
     private long _ticks;
@@ -28,10 +29,11 @@ internal sealed class AntiEntropy
     private bool _purgeScheduled;
 
     public AntiEntropy(NodeOptions options, ReplicaPlacement placement, ReplicaStore store, Outbox outbox,
-        IScheduler scheduler, IClock clock, IRandom random)
+        IScheduler scheduler, IClock clock, IRandom random, NodeCounters counters)
     {
         _scheduler = scheduler;
         _random = random;
+        _counters = counters;
         _ctx = new RepairContext
         {
             NodeId = options.NodeId,
@@ -67,6 +69,8 @@ internal sealed class AntiEntropy
         string id = "r" + _random.NextUInt64().ToString("x16");
         var job = new RepairJob(id, background, _ctx.Clock.NowMicros, _ctx.Store.Tombstones.NextSequence());
         _running = job;
+        _counters.RepairJobsStarted++;
+        if (background) _counters.AntiEntropyRounds++;
         foreach (int partition in _ctx.Store.Trees.Partitions)
         {
             var sessions = new List<RepairSession>();
@@ -105,6 +109,8 @@ internal sealed class AntiEntropy
         }
         if (!job.Drained) return;
         job.Finish(_ctx.Clock.NowMicros);
+        if (job.SessionsFailed > 0) _counters.RepairJobsFailed++;
+        else _counters.RepairJobsDone++;
         _running = null;
         _finished.Enqueue(job);
         while (_finished.Count > RepairOptions.MaxRememberedJobs) _finished.Dequeue();
@@ -112,6 +118,9 @@ internal sealed class AntiEntropy
 
     private void Report(RepairJob job, RepairSession session)
     {
+        _counters.KeysRepaired += session.KeysRepaired;
+        _counters.RepairBytesSent += session.BytesSent;
+        if (session.State == RepairState.Failed) _counters.RepairSessionsFailed++;
         if (job.OnSessionFinished(session) is int repaired) _ctx.Store.Tombstones.OnPartitionRepaired(repaired, job.StartSequence);
     }
 

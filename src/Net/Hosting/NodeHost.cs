@@ -65,6 +65,7 @@ public static class NodeHost
         app.UseMiddleware<BearerAuthMiddleware>();
         HttpLimits.UsePerClientLimiter(app);
         MeteoraHttpApi.Map(app);
+        Metrics.MetricsEndpoint.Map(app);
 
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Meteora.Node");
         WarnAboutSecurity(config, security, logger);

@@ -24,7 +24,7 @@ public sealed class NodeRuntime : IAsyncDisposable
     private bool _stopped;
 
     private NodeRuntime(NodeConfig config, ReplicaPlacement placement, RocksDbStorage storage, EventLoop loop,
-        PeerTransport transport, ClientGateway gateway, MeteoraNode node, ILogger logger)
+        PeerTransport transport, ClientGateway gateway, MeteoraNode node, Metrics.NodeMetrics metrics, ILogger logger)
     {
         Config = config;
         Placement = placement;
@@ -33,6 +33,7 @@ public sealed class NodeRuntime : IAsyncDisposable
         Transport = transport;
         Gateway = gateway;
         Node = node;
+        Metrics = metrics;
         _logger = logger;
         StartedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
@@ -44,6 +45,9 @@ public sealed class NodeRuntime : IAsyncDisposable
     public PeerTransport Transport { get; }
     public ClientGateway Gateway { get; }
     public MeteoraNode Node { get; }
+
+    /// <summary>This node's Prometheus metrics (<c>GET /metrics</c>).</summary>
+    public Metrics.NodeMetrics Metrics { get; }
     public long StartedUnixMs { get; }
 
     /// <summary>Set when the node must stop (a failed WAL sync); the host watches it.</summary>
@@ -73,7 +77,9 @@ public sealed class NodeRuntime : IAsyncDisposable
         var gateway = new ClientGateway();
         var node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway);
         gateway.Attach(loop);
-        var runtime = new NodeRuntime(config, placement, storage, loop, transport, gateway, node, logger);
+        var metrics = new Metrics.NodeMetrics(loop, storage, transport, node.Counters);
+        (loop.Metrics, storage.Metrics, gateway.Metrics) = (metrics.Loop, metrics.Storage, metrics.Client);
+        var runtime = new NodeRuntime(config, placement, storage, loop, transport, gateway, node, metrics, logger);
         loop.Faulted += e => runtime.FatalStop.Cancel(); // logged by the loop; the host exits non-zero
         storage.Faulted += e =>
         {

@@ -40,6 +40,7 @@ public static class MeteoraHttpApi
         ("/meteora/metrics", "GET"),
         ("/meteora/repair", "POST"),
         ("/meteora/repair/", "GET"),
+        (Metrics.MetricsEndpoint.Path, "GET"),
     ];
 
     /// <summary>Repair ids are short ("r" + 16 hex digits); longer ones cannot exist and are not echoed in full.</summary>

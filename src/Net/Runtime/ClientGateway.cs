@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Meteora.Engine.Node;
 using Meteora.Engine.Runtime;
 
@@ -18,14 +19,20 @@ public sealed class ClientGateway : IClientResponder
 
     public int Waiting => _waiting.Count;
 
+    /// <summary>Latency per operation and outcome; set before the first request.</summary>
+    public Metrics.ClientMetrics? Metrics { get; set; }
+
     public async Task<ClientResult> SubmitAsync(ClientOperation operation, string key, byte[]? value, int? consistency, CancellationToken cancellationToken)
     {
         EventLoop loop = _loop ?? throw new InvalidOperationException("gateway is not attached to an event loop");
         long id = Interlocked.Increment(ref _nextId);
         var request = new ClientRequest(id, operation, key, value, consistency);
         var completion = new TaskCompletionSource<ClientResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        long started = Stopwatch.GetTimestamp();
         await loop.PostAsync(new ClientRequestEvent(this, request, completion), cancellationToken).ConfigureAwait(false);
-        return await completion.Task.ConfigureAwait(false);
+        ClientResult result = await completion.Task.ConfigureAwait(false);
+        Metrics?.Observe(operation, consistency, result.Status, Stopwatch.GetElapsedTime(started));
+        return result;
     }
 
     /// <summary>After the loop has stopped: fails every request still waiting for the engine.</summary>

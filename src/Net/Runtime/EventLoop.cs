@@ -54,6 +54,12 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
 
     public long EventsRun => Interlocked.Read(ref _eventsRun);
 
+    /// <summary>Events waiting in the channel now.</summary>
+    public int QueuedEvents => _events.Reader.Count;
+
+    /// <summary>Time per event and timer; set before <see cref="Start"/>.</summary>
+    public Metrics.EventLoopMetrics? Metrics { get; set; }
+
     public bool IsOnLoopThread => Thread.CurrentThread == _thread;
 
     /// <summary>True once the engine threw: the loop runs no more events.</summary>
@@ -143,11 +149,13 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         while (!_faulted)
         {
             int ran = 0;
+            long mark = Stopwatch.GetTimestamp();
             while (ran < MaxEventsPerTurn && !_faulted && reader.TryRead(out LoopEvent? loopEvent))
             {
                 Execute(node, loopEvent);
                 RunDeferred(node);
                 ran++;
+                mark = ObserveSince(mark);
             }
             Interlocked.Add(ref _eventsRun, ran);
             ran += FireDueTimers(node);
@@ -175,6 +183,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     private int FireDueTimers(MeteoraNode node)
     {
         int fired = 0;
+        long mark = Stopwatch.GetTimestamp();
         long now = NowMicros();
         while (!_faulted && _timersByDueMicros.TryPeek(out TimerId timer, out long dueMicros) && dueMicros <= now)
         {
@@ -189,6 +198,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             }
             RunDeferred(node);
             fired++;
+            mark = ObserveSince(mark);
         }
         return fired;
     }
@@ -209,6 +219,18 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             loopEvent.Abandon(e);
             Fail(e, loopEvent.GetType().Name);
         }
+    }
+
+    /// <summary>
+    /// Records the time since <paramref name="mark"/> as one event's and returns now. Events run back to
+    /// back, so one timestamp per event serves as the end of one and the start of the next (a timestamp
+    /// costs 50-70 ns on this kind of VM, as much as the histogram update itself).
+    /// </summary>
+    private long ObserveSince(long mark)
+    {
+        long now = Stopwatch.GetTimestamp();
+        Metrics?.ObserveEvent(Stopwatch.GetElapsedTime(mark, now));
+        return now;
     }
 
     private void CheckInvariants(MeteoraNode node)

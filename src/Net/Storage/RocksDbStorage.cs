@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.Buffers.Binary;
 using Meteora.Engine.Storage;
@@ -46,6 +47,8 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     private volatile bool _faulted;
     private long _syncCount;
     private long _completedCount;
+    private long _writeCount;
+    private long _writeFailureCount;
     private bool _disposed;
 
     private RocksDbStorage(RocksDb db, IStorageCompletionSink sink, string path)
@@ -65,6 +68,13 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     public long SyncCount => Interlocked.Read(ref _syncCount);
 
     public long CompletedCount => Interlocked.Read(ref _completedCount);
+
+    /// <summary>Writes and purges applied (visible, not yet durable) and refused; counted only by the event loop, read by metrics.</summary>
+    public long WriteCount => Volatile.Read(ref _writeCount);
+    public long WriteFailureCount => Volatile.Read(ref _writeFailureCount);
+
+    /// <summary>Group-commit figures, observed on the I/O thread after each sync; set before the first write.</summary>
+    public Metrics.StorageMetrics? Metrics { get; set; }
 
     public bool IsFaulted => _faulted;
 
@@ -173,7 +183,14 @@ public sealed class RocksDbStorage : IStorage, IDisposable
                 ArrayPool<byte>.Shared.Return(encodedValue);
             }
         }
+        Count(applied);
         Enqueue(new PendingOperation(completionToken, applied));
+    }
+
+    private void Count(bool applied)
+    {
+        if (applied) Volatile.Write(ref _writeCount, _writeCount + 1);
+        else Volatile.Write(ref _writeFailureCount, _writeFailureCount + 1);
     }
 
     public void Sync(long completionToken) => Enqueue(new PendingOperation(completionToken, !_faulted));
@@ -242,6 +259,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             {
                 ok = false;
             }
+            Count(ok);
         }
         Enqueue(new PendingOperation(completionToken, ok));
     }
@@ -277,7 +295,9 @@ public sealed class RocksDbStorage : IStorage, IDisposable
                 if (_queued.Count == 0) return;
                 (batch, _queued) = (_queued, batch);
             }
+            long syncStarted = Stopwatch.GetTimestamp();
             bool synced = SyncWal();
+            Metrics?.ObserveSync(batch.Count, Stopwatch.GetElapsedTime(syncStarted));
             foreach (PendingOperation operation in batch)
             {
                 _sink.OnStorageCompleted(operation.Token, synced && operation.Applied);

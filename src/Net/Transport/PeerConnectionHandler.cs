@@ -132,7 +132,7 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
                 while (PeerFrames.TryReadFrame(ref buffer, out ReadOnlySequence<byte> payload))
                 {
                     Message message = Decode(payload);
-                    context.Stats.Received();
+                    context.Stats.Received(fromNode, payload.Length);
                     await context.Loop.PostAsync(new PeerMessageEvent(fromNode, message), cancellationToken).ConfigureAwait(false);
                 }
                 if (result.IsCompleted)

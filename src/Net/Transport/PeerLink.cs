@@ -49,7 +49,9 @@ public sealed class PeerLink : IAsyncDisposable
     private int _queuedFrames;
     private long _queuedBytes;
     private long _sentFrames;
+    private long _sentBytes;
     private long _droppedFrames;
+    private long _droppedBytes;
     private long _connects;
     private long _stateChangedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -64,7 +66,9 @@ public sealed class PeerLink : IAsyncDisposable
     public PeerEndpoint Endpoint => _endpoint;
     public PeerLinkState State => _state;
     public long SentFrames => Interlocked.Read(ref _sentFrames);
+    public long SentBytes => Interlocked.Read(ref _sentBytes);
     public long DroppedFrames => Interlocked.Read(ref _droppedFrames);
+    public long DroppedBytes => Interlocked.Read(ref _droppedBytes);
     public long Connects => Interlocked.Read(ref _connects);
     public int QueuedFrames => Volatile.Read(ref _queuedFrames);
     public long StateChangedUnixMs => Interlocked.Read(ref _stateChangedUnixMs);
@@ -85,6 +89,7 @@ public sealed class PeerLink : IAsyncDisposable
             || Interlocked.Read(ref _queuedBytes) + frameBytes > MaxQueuedBytes)
         {
             Interlocked.Increment(ref _droppedFrames);
+            Interlocked.Add(ref _droppedBytes, frameBytes);
             return false;
         }
         byte[] buffer = ArrayPool<byte>.Shared.Rent(frameBytes);
@@ -97,6 +102,7 @@ public sealed class PeerLink : IAsyncDisposable
         {
             Release(frame);
             Interlocked.Increment(ref _droppedFrames);
+            Interlocked.Add(ref _droppedBytes, frameBytes);
             return false;
         }
         return true;
@@ -174,6 +180,7 @@ public sealed class PeerLink : IAsyncDisposable
                 {
                     await buffered.WriteAsync(frame.Buffer.AsMemory(0, frame.Length), cancellationToken).ConfigureAwait(false);
                     Interlocked.Increment(ref _sentFrames);
+                    Interlocked.Add(ref _sentBytes, frame.Length);
                 }
                 finally
                 {
@@ -217,6 +224,7 @@ public sealed class PeerLink : IAsyncDisposable
         {
             Release(frame);
             Interlocked.Increment(ref _droppedFrames);
+            Interlocked.Add(ref _droppedBytes, frame.Length);
             _dropped?.Invoke(_endpoint.NodeId, frame.Message);
         }
     }

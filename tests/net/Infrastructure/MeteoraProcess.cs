@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Meteora.Tests.Net.Infrastructure;
 
@@ -18,15 +17,7 @@ public static class MeteoraProcess
 
     public static ProcessStartInfo StartInfo(IEnumerable<string> args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
+        ProcessStartInfo info = Tools.ExternalTool.StartInfo("dotnet");
         info.ArgumentList.Add(DllPath);
         foreach (string arg in args) info.ArgumentList.Add(arg);
         // Child processes must not inherit test-host settings that change logging or hosting.

@@ -59,6 +59,9 @@ public sealed class PeerAuthenticationTests(ThreeNodeClusterFixture fixture) : I
         Assert.True(await replay.WaitForCloseAsync(), "the node kept a replayed handshake's connection open");
         await WaitUntilAsync(async () => await AuthenticationFailures(target) == failuresBefore + 1, "the replay to be counted", target);
         Assert.Contains("refusing peer connection", target.Output);
+        string prometheus = await target.Http.GetStringAsync("/metrics");
+        string line = prometheus.Split('\n').Single(l => l.StartsWith("meteora_peer_authentication_failures_total ", StringComparison.Ordinal));
+        Assert.Equal(failuresBefore + 1, (long)double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

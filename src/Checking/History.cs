@@ -1,7 +1,7 @@
 using Meteora.Engine.Node;
 using Meteora.Engine.Versioning;
 
-namespace Meteora.Sim;
+namespace Meteora.Checking;
 
 /// <summary>One client operation: what was asked (invoke) and what came back (completion).</summary>
 public sealed class OpRecord
@@ -14,6 +14,9 @@ public sealed class OpRecord
     public byte[]? Value { get; init; }
     public required int Consistency { get; init; }
     public required long InvokeMicros { get; init; }
+
+    /// <summary>Time zero of the run's clock (microseconds since the Unix epoch); times print relative to it.</summary>
+    public long EpochMicros { get; init; }
 
     /// <summary>True for the checker's own reads after healing (not part of the workload).</summary>
     public bool Quiescence { get; init; }
@@ -29,8 +32,8 @@ public sealed class OpRecord
     public bool IsWrite => Operation != ClientOperation.Get;
     public bool Acknowledged => IsWrite && Status == ClientStatus.Ok;
 
-    private static string Ms(long micros) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(micros - SimCluster.EpochMicros) / 1000.0:F3}ms");
+    private string Ms(long micros) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(micros - EpochMicros) / 1000.0:F3}ms");
 
     public override string ToString()
     {

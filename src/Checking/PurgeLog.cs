@@ -1,13 +1,13 @@
 using Meteora.Engine.Versioning;
 
-namespace Meteora.Sim;
+namespace Meteora.Checking;
 
 /// <summary>
 /// Every tombstone purge, so the checkers can tell "absent because the delete was purged after its
 /// grace period" (correct) from "absent because a write was lost" (a violation), and can flag a value
 /// older than a purged delete coming back (a resurrection).
 /// </summary>
-internal sealed class PurgeLog
+public sealed class PurgeLog
 {
     private readonly Dictionary<string, List<(WriteVersion Version, long AtMicros)>> _byKey = new(StringComparer.Ordinal);
 

@@ -1,0 +1,45 @@
+using Prometheus;
+
+namespace Meteora.Net.Metrics;
+
+/// <summary>
+/// RocksDB group commit: how many operations each WAL fsync covered and how long it took (observed on
+/// the storage I/O thread, once per sync), plus totals read from the storage's own counters at scrape.
+/// </summary>
+public sealed class StorageMetrics
+{
+    /// <summary>1, 2, 4 … 65,536 operations per sync: a busy node shares one fsync among thousands of writes.</summary>
+    private static readonly double[] OperationsPerSyncBuckets = Histogram.ExponentialBuckets(1, 2, 17);
+
+    /// <summary>50 µs doubling to about 3.3 s: tmpfs answers in microseconds, a loaded disk in tens of ms.</summary>
+    private static readonly double[] SyncBucketsSeconds = Histogram.ExponentialBuckets(0.00005, 2, 17);
+
+    private readonly Histogram _writesPerSync;
+    private readonly Histogram _syncDuration;
+
+    public StorageMetrics(IMetricFactory factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        _writesPerSync = factory.CreateHistogram("meteora_storage_writes_per_sync",
+            "Storage operations (writes, purges, sync barriers) made durable by one WAL fsync (group commit).",
+            new HistogramConfiguration { Buckets = OperationsPerSyncBuckets });
+        _syncDuration = factory.CreateHistogram("meteora_storage_wal_sync_duration_seconds",
+            "Time one WAL fsync took.", new HistogramConfiguration { Buckets = SyncBucketsSeconds });
+        Writes = factory.CreateCounter("meteora_storage_writes_total", "Key writes and purges applied to RocksDB (not yet durable).");
+        WriteFailures = factory.CreateCounter("meteora_storage_write_failures_total", "Key writes and purges RocksDB refused.");
+        Syncs = factory.CreateCounter("meteora_storage_wal_syncs_total", "WAL fsyncs that succeeded.");
+        Completed = factory.CreateCounter("meteora_storage_operations_completed_total", "Storage operations reported back to the engine after their sync.");
+    }
+
+    internal Counter Writes { get; }
+    internal Counter WriteFailures { get; }
+    internal Counter Syncs { get; }
+    internal Counter Completed { get; }
+
+    /// <summary>Called by the storage I/O thread after each WAL sync.</summary>
+    public void ObserveSync(int operations, TimeSpan elapsed)
+    {
+        _writesPerSync.Observe(operations);
+        _syncDuration.Observe(elapsed.TotalSeconds);
+    }
+}

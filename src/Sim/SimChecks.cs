@@ -1,0 +1,69 @@
+using Meteora.Checking;
+using Meteora.Engine.Hashing;
+using Meteora.Engine.Versioning;
+
+namespace Meteora.Sim;
+
+/// <summary>What the checks of one run found, and the skew figure (not a violation).</summary>
+internal sealed record CheckReport(List<Violation> Violations, int SkewDiscardedWrites);
+
+/// <summary>
+/// Runs the shared <see cref="Checker"/> over a simulated cluster, in the order the simulator has
+/// always reported them, plus the two checks only the simulator can make: acks before durability
+/// (it sees every message and every disk) and quiescence (it sees every engine's pending requests).
+/// </summary>
+internal static class SimChecks
+{
+    /// <summary>Checks of the replicas' state, taken the moment anti-entropy converged (before the liveness reads, which would read-repair).</summary>
+    public static void CheckFinalState(SimCluster cluster, List<Violation> violations)
+    {
+        IReadOnlyList<OpRecord> ops = cluster.History.Operations;
+        var replicas = new SimReplicaView(cluster);
+        Checker.CheckDurability(ops, replicas, cluster.Purges, cluster.NowMicros, violations);
+        Checker.CheckConvergence(ops, replicas, violations);
+    }
+
+    public static CheckReport Check(SimCluster cluster, List<Violation> violations)
+    {
+        IReadOnlyList<OpRecord> ops = cluster.History.Operations;
+        Checker.CheckCompletion(ops, violations);
+        Checker.CheckNoInventedData(ops, violations);
+        Checker.CheckFreshness(ops, cluster.Options.ReplicationFactor, cluster.Purges, violations);
+        violations.AddRange(cluster.AckOracle.Violations);
+        CheckQuiescence(cluster, violations);
+        Checker.CheckLiveness(ops, cluster.Options.RequestTimeoutMs, violations);
+        if (cluster.Schedule.Faults.Count == 0 && cluster.Schedule.BuggifySites.Count == 0)
+        {
+            Checker.CheckFaultFreeSuccess(ops, violations);
+        }
+        return new CheckReport(violations, Checker.CountSkewDiscardedWrites(ops));
+    }
+
+    private static void CheckQuiescence(SimCluster cluster, List<Violation> violations)
+    {
+        foreach (SimNode node in cluster.Nodes)
+        {
+            if (node.Engine.PendingRequestCount != 0)
+            {
+                violations.Add(new Violation(ViolationKind.Quiescence,
+                    $"quiescence: node{node.Id} still has {node.Engine.PendingRequestCount} pending requests", [], [node.Id]));
+            }
+        }
+    }
+
+    /// <summary>Each replica's in-memory disk (what it holds, durable or not), in preference-list order.</summary>
+    private sealed class SimReplicaView(SimCluster cluster) : IReplicaView
+    {
+        public IReadOnlyList<ReplicaValue> ReplicasOf(string key)
+        {
+            int partition = Token.OfKey(key).Partition(cluster.Placement.PartitionCount);
+            var replicas = new List<ReplicaValue>();
+            foreach (int replica in cluster.Placement.PreferenceList(partition))
+            {
+                StoredValue? held = cluster.Nodes[replica].Storage.TryGet(partition, key, out StoredValue value) ? value : null;
+                replicas.Add(new ReplicaValue(replica, held));
+            }
+            return replicas;
+        }
+    }
+}
