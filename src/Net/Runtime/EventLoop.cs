@@ -152,6 +152,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             long mark = Stopwatch.GetTimestamp();
             while (ran < MaxEventsPerTurn && !_faulted && reader.TryRead(out LoopEvent? loopEvent))
             {
+                Metrics?.ObserveQueueWait(Stopwatch.GetElapsedTime(loopEvent.PostedTimestamp, mark));
                 Execute(node, loopEvent);
                 RunDeferred(node);
                 ran++;

@@ -6,6 +6,9 @@ namespace Meteora.Net.Runtime;
 /// <summary>An input for the node, run on its event loop thread (the only thread that touches the node).</summary>
 public abstract class LoopEvent
 {
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of creation (events are posted as soon as they are made), for the queue-wait histogram.</summary>
+    internal readonly long PostedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public abstract void Run(MeteoraNode node);
 
     /// <summary>Called instead of <see cref="Run"/> when the loop has stopped or the event threw.</summary>
