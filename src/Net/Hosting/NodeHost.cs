@@ -43,6 +43,10 @@ public static class NodeHost
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = Directory.GetCurrentDirectory(),
+            // The builder's default appsettings.json sources would watch the content root (the working
+            // directory, often the parent of --data) and read an inotify event for every WAL append; the
+            // node's configuration comes from BuildConfiguration, which never reloads.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);

@@ -28,6 +28,9 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     /// <summary>Events run before the loop looks at its timers again, so a flood cannot starve timeouts.</summary>
     private const int MaxEventsPerTurn = 1024;
 
+    /// <summary>Storage completions carried by one event, so one huge sync cannot make one long event.</summary>
+    private const int MaxCompletionsPerEvent = 4096;
+
     private readonly Channel<LoopEvent> _events = Channel.CreateBounded<LoopEvent>(new BoundedChannelOptions(MaxQueuedEvents)
     {
         SingleReader = true,
@@ -37,8 +40,14 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     });
     private readonly PriorityQueue<TimerId, long> _timersByDueMicros = new();
 
+    /// <summary>Completions of the sync being reported; touched only by the storage I/O thread.</summary>
+    private readonly List<StorageCompletion> _storageBatch = new();
+
     /// <summary>Events raised on the loop thread itself (a failed send): run right after the current event returns, never re-entrantly.</summary>
     private readonly Queue<LoopEvent> _deferred = new();
+    /// <summary>Set by a producer when the loop sleeps (<see cref="_sleeping"/>); no spinning, the cores belong to Kestrel.</summary>
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    private int _sleeping;
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private MeteoraNode? _node;
@@ -80,7 +89,11 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     /// <summary>Queues an event, waiting while the loop is saturated. Returns false once the loop has stopped.</summary>
     public ValueTask PostAsync(LoopEvent loopEvent, CancellationToken cancellationToken = default)
     {
-        if (_events.Writer.TryWrite(loopEvent)) return ValueTask.CompletedTask;
+        if (_events.Writer.TryWrite(loopEvent))
+        {
+            WakeIfSleeping();
+            return ValueTask.CompletedTask;
+        }
         return PostSlowAsync(loopEvent, cancellationToken);
     }
 
@@ -89,6 +102,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         try
         {
             await _events.Writer.WriteAsync(loopEvent, cancellationToken).ConfigureAwait(false);
+            WakeIfSleeping();
         }
         catch (ChannelClosedException e)
         {
@@ -108,11 +122,29 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     /// <summary>Blocking post for threads that are not async (the storage I/O thread).</summary>
     public void Post(LoopEvent loopEvent)
     {
-        if (_events.Writer.TryWrite(loopEvent)) return;
+        if (_events.Writer.TryWrite(loopEvent))
+        {
+            WakeIfSleeping();
+            return;
+        }
         PostSlowAsync(loopEvent, CancellationToken.None).AsTask().GetAwaiter().GetResult();
     }
 
-    public void OnStorageCompleted(long completionToken, bool durable) => Post(new StorageCompletedEvent(completionToken, durable));
+    /// <summary>Collects one sync's completions; only the storage I/O thread calls this and <see cref="OnStorageBatchCompleted"/>.</summary>
+    public void OnStorageCompleted(long completionToken, bool durable)
+    {
+        _storageBatch.Add(new StorageCompletion(completionToken, durable));
+        if (_storageBatch.Count >= MaxCompletionsPerEvent) OnStorageBatchCompleted();
+    }
+
+    /// <summary>Posts the collected completions as one event (blocking the I/O thread while the loop is full: backpressure).</summary>
+    public void OnStorageBatchCompleted()
+    {
+        if (_storageBatch.Count == 0) return;
+        StorageCompletion[] completions = _storageBatch.ToArray();
+        _storageBatch.Clear();
+        Post(new StorageCompletedEvent(completions));
+    }
 
     /// <summary>
     /// The transport could not send <paramref name="message"/>. On the loop thread (inside the engine's
@@ -127,7 +159,11 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             _deferred.Enqueue(failed);
             return;
         }
-        if (_events.Writer.TryWrite(failed)) return;
+        if (_events.Writer.TryWrite(failed))
+        {
+            WakeIfSleeping();
+            return;
+        }
         _ = Task.Run(async () => await PostAsync(failed).ConfigureAwait(false));
     }
 
@@ -145,7 +181,6 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     {
         MeteoraNode node = _node!;
         ChannelReader<LoopEvent> reader = _events.Reader;
-        Task<bool>? waiting = null;
         while (!_faulted)
         {
             int ran = 0;
@@ -170,14 +205,33 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
                 waitMs = (int)Math.Clamp((dueMicros - NowMicros() + 999) / 1000, 0, int.MaxValue);
                 if (waitMs == 0) continue;
             }
-            waiting ??= reader.WaitToReadAsync().AsTask();
-            if (!waiting.Wait(waitMs)) continue;
-            bool more = waiting.Result;
-            waiting = null;
-            if (!more) break;
+            if (!WaitForWork(reader, waitMs)) break;
         }
         if (_faulted) AbandonQueued(new InvalidOperationException("the node stopped after an engine failure"));
         _logger.LogDebug("event loop stopped after {Events} events", EventsRun);
+    }
+
+    /// <summary>
+    /// Sleeps until a producer posts, the channel is completed, or <paramref name="waitMs"/> passes; false
+    /// once the channel is completed and drained. The wake-up is a kernel event set by the producer
+    /// itself, not a thread-pool continuation: under HTTP load the pool's queue is long, and waiting for
+    /// a pool thread to complete a WaitToReadAsync task put milliseconds between a post and its run.
+    /// </summary>
+    private bool WaitForWork(ChannelReader<LoopEvent> reader, int waitMs)
+    {
+        // Announce the sleep before the last look at the channel: a producer that wrote after that look
+        // sees the flag (both sides use full fences) and sets the event, so no post is slept through.
+        Interlocked.Exchange(ref _sleeping, 1);
+        if (reader.Count == 0 && !reader.Completion.IsCompleted) _wake.Wait(waitMs);
+        _wake.Reset();
+        Volatile.Write(ref _sleeping, 0);
+        return !reader.Completion.IsCompleted;
+    }
+
+    /// <summary>Called by a producer after each write: wakes the loop if it announced a sleep.</summary>
+    private void WakeIfSleeping()
+    {
+        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0) _wake.Set();
     }
 
     /// <summary>Fires every timer that is due; returns how many fired.</summary>
@@ -264,6 +318,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     public void Stop()
     {
         _events.Writer.TryComplete();
+        _wake.Set();
         if (_thread.IsAlive) _thread.Join();
         _deferred.Clear();
         AbandonQueued(new ObjectDisposedException("the node is shutting down"));

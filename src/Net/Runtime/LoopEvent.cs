@@ -27,10 +27,16 @@ public sealed class SendFailedEvent(int toNode, Message message) : LoopEvent
     public override void Run(MeteoraNode node) => node.OnSendFailed(toNode, message);
 }
 
-public sealed class StorageCompletedEvent(long completionToken, bool durable) : LoopEvent
+/// <summary>Every completion of one WAL sync, in submission order: one loop event per fsync, not per write.</summary>
+public sealed class StorageCompletedEvent(StorageCompletion[] completions) : LoopEvent
 {
-    public override void Run(MeteoraNode node) => node.OnStorageCompleted(completionToken, durable);
+    public override void Run(MeteoraNode node)
+    {
+        foreach (StorageCompletion completion in completions) node.OnStorageCompleted(completion.Token, completion.Durable);
+    }
 }
+
+public readonly record struct StorageCompletion(long Token, bool Durable);
 
 /// <summary>Runs a function of the node on the loop and hands its result back to an async caller.</summary>
 public sealed class LoopCallEvent<T>(Func<MeteoraNode, T> call) : LoopEvent

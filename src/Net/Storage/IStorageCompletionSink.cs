@@ -7,4 +7,12 @@ namespace Meteora.Net.Storage;
 public interface IStorageCompletionSink
 {
     void OnStorageCompleted(long completionToken, bool durable);
+
+    /// <summary>
+    /// Called after the completions of one WAL sync have been reported, so a sink may hand the whole
+    /// group to its consumer at once (one loop event per fsync instead of one per write).
+    /// </summary>
+    void OnStorageBatchCompleted()
+    {
+    }
 }

@@ -302,6 +302,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             {
                 _sink.OnStorageCompleted(operation.Token, synced && operation.Applied);
             }
+            _sink.OnStorageBatchCompleted();
             Interlocked.Add(ref _completedCount, batch.Count);
             batch.Clear();
         }
