@@ -2,17 +2,22 @@
 # The headline benchmark of issue 11: every row measured in one run, with outside load generators
 # (wrk for HTTP, redis-benchmark for Redis), 32 connections, 100-byte values, server and load
 # generator sharing the machine. Prints a markdown table with ratios to bare Kestrel / Redis.
-#   bash bench/wrk-table.sh [--duration-s 10] [--connections 32]
+#   bash bench/wrk-table.sh [--duration-s 10] [--connections 32] [--warmup-s 5]
+# Every HTTP server first gets --warmup-s of the same load, not measured (the JIT's tiering runs then).
+# The RSS of every Meteora node is sampled once a second while its rows run; the table below the main
+# one shows first, max and last sample, so --duration-s 30 gives the 60 s RSS check (set + get rows).
 # Installs wrk, redis-server and redis-tools from Debian when missing; starts and stops every server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION_S=10
 CONNECTIONS=32
+WARMUP_S=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration-s) DURATION_S="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
-    *) echo "wrk-table: unknown option $1 (use --duration-s S, --connections C)" >&2; exit 2 ;;
+    --warmup-s) WARMUP_S="$2"; shift 2 ;;
+    *) echo "wrk-table: unknown option $1 (use --duration-s S, --connections C, --warmup-s S)" >&2; exit 2 ;;
   esac
 done
 
@@ -33,7 +38,8 @@ BENCH="dotnet bench/Meteora.Bench/bin/Release/net10.0/Meteora.Bench.dll"
 
 WORK="$(mktemp -d /tmp/meteora-wrk-XXXXXX)"
 PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+SAMPLER=""
+cleanup() { for p in ${SAMPLER:-} "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 VALUE="$(head -c 100 /dev/zero | tr '\0' 'v')"
@@ -74,11 +80,28 @@ run_wrk() {
   echo "$name ${out#RESULT }" | tee -a "$WORK/rows" >&2
 }
 
+# warm URL SCRIPT [ENV...]: the same load for WARMUP_S, not measured.
+warm() {
+  local url="$1" script="$2"; shift 2
+  [ "$WARMUP_S" -gt 0 ] || return 0
+  env "$@" wrk -t2 -c"$CONNECTIONS" -d"${WARMUP_S}s" -s "$script" "$url" >/dev/null
+}
+
+# sample_rss NAME PID...: RSS in KiB of each PID once a second into $WORK/rss (until killed).
+sample_rss() {
+  local name="$1"; shift
+  while true; do
+    for p in "$@"; do echo "$name-$p $(ps -o rss= -p "$p" 2>/dev/null || echo 0)"; done >> "$WORK/rss"
+    sleep 1
+  done
+}
+
 # Bare Kestrel answering a constant (same slim builder as a node; PUT reads the body).
 $BENCH --serve-constant 18900 >/dev/null 2>&1 & PIDS+=($!)
 wait_http http://127.0.0.1:18900/constant
 { echo 'PUT_PATH = "/constant"'; cat "$WORK/put.lua"; } > "$WORK/put-constant.lua"
 echo '-- plain GET of the URL' > "$WORK/get-constant.lua"
+warm http://127.0.0.1:18900 "$WORK/put-constant.lua"
 run_wrk kestrel-put http://127.0.0.1:18900 "$WORK/put-constant.lua"
 run_wrk kestrel-get http://127.0.0.1:18900/constant "$WORK/get-constant.lua"
 kill "${PIDS[-1]}"; unset 'PIDS[-1]'
@@ -95,8 +118,11 @@ kill "${PIDS[-1]}"; unset 'PIDS[-1]'
 # Meteora, 1 node: acknowledged after the WAL fsync that covers the write.
 $METEORA node --id 0 --http-port 18910 --peer-port 18911 --data "$WORK/one" --n 1 >"$WORK/one.log" 2>&1 & PIDS+=($!)
 wait_http http://127.0.0.1:18910/meteora/health
+warm http://127.0.0.1:18910 "$WORK/put.lua"
+sample_rss one "${PIDS[-1]}" & SAMPLER=$!
 run_wrk meteora1-set http://127.0.0.1:18910 "$WORK/put.lua"
 run_wrk meteora1-get http://127.0.0.1:18910 "$WORK/get.lua"
+kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true
 kill "${PIDS[-1]}"; unset 'PIDS[-1]'
 
 # Meteora, 3 nodes, N=3: set at W=2, get at R=2, all load through node 0.
@@ -108,13 +134,16 @@ for i in 0 1 2; do
 done
 for i in 0 1 2; do wait_http "http://127.0.0.1:$((18920 + 2 * i))/meteora/health"; done
 sleep 2
+warm http://127.0.0.1:18920 "$WORK/put.lua" "W_PARAM=?writeConsistency=2"
+sample_rss three "${PIDS[@]: -3}" & SAMPLER=$!
 run_wrk meteora3-set-w2 http://127.0.0.1:18920 "$WORK/put.lua" "W_PARAM=?writeConsistency=2"
 run_wrk meteora3-get-r2 http://127.0.0.1:18920 "$WORK/get.lua" "R_PARAM=?readConsistency=2"
+kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true
 
-awk -v duration="$DURATION_S" -v conns="$CONNECTIONS" '
+awk -v duration="$DURATION_S" -v conns="$CONNECTIONS" -v warmup="$WARMUP_S" '
   { rps[$1] = $2; p50[$1] = $3; p99[$1] = $4; max[$1] = $5; err[$1] = $6; order[n++] = $1 }
   END {
-    printf "\n%d connections, %d s per row, 100-byte values, one machine\n\n", conns, duration
+    printf "\n%d connections, %d s per row after %d s of warm-up per server, 100-byte values, one machine\n\n", conns, duration, warmup
     print "| row | req/s | p50 ms | p99 ms | max ms | errors | vs Kestrel | vs Redis |"
     print "|---|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 0; i < n; i++) {
@@ -124,3 +153,12 @@ awk -v duration="$DURATION_S" -v conns="$CONNECTIONS" '
       printf "| %s | %.0f | %s | %s | %s | %s | %s | %s |\n", r, rps[r], p50[r], p99[r], max[r], err[r], k, d
     }
   }' "$WORK/rows"
+
+# RSS per node over its measured rows (set then get): a flat line means no queue or cache grows with load.
+awk '
+  { if (!($1 in first)) { first[$1] = $2; order[n++] = $1 } if ($2 > max[$1]) max[$1] = $2; last[$1] = $2; count[$1]++ }
+  END {
+    print "\n| node (server-pid) | RSS first MiB | RSS max MiB | RSS last MiB | samples |"
+    print "|---|---:|---:|---:|---:|"
+    for (i = 0; i < n; i++) { r = order[i]; printf "| %s | %.1f | %.1f | %.1f | %d |\n", r, first[r] / 1024, max[r] / 1024, last[r] / 1024, count[r] }
+  }' "$WORK/rss"
