@@ -68,6 +68,11 @@ done = function(summary, latency, requests)
 end
 LUA
 
+# A server left over on one of our ports would be measured instead of the one just started.
+for port in 18900 18901 18910 18911 18920 18921 18922 18923 18924 18925; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "wrk-table: port $port is already in use" >&2; exit 1; fi
+done
+
 wait_http() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "wrk-table: $1 did not answer" >&2; exit 1; }
 
 # run_wrk NAME URL SCRIPT [ENV...]: prints "NAME rps p50 p99 max errors"

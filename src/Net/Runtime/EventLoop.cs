@@ -188,12 +188,13 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
             while (ran < MaxEventsPerTurn && !_faulted && reader.TryRead(out LoopEvent? loopEvent))
             {
                 Metrics?.ObserveQueueWait(Stopwatch.GetElapsedTime(loopEvent.PostedTimestamp, mark));
+                // Counted before it runs, so whoever sees the event's effect also sees it counted.
+                Volatile.Write(ref _eventsRun, _eventsRun + 1);
                 Execute(node, loopEvent);
                 RunDeferred(node);
                 ran++;
                 mark = ObserveSince(mark);
             }
-            Interlocked.Add(ref _eventsRun, ran);
             ran += FireDueTimers(node);
             if (ran > 0) CheckInvariants(node);
             if (ran > 0 || _faulted) continue;
