@@ -21,7 +21,11 @@ public sealed record RingPartition(int Partition, int Owner, int[] PreferenceLis
 
 public sealed record RingNodeLoad(int Node, int PartitionsOwned, int PartitionsReplicated);
 
-public sealed record RingResponse(int Partitions, int ReplicationFactor, int[] Nodes, RingNodeLoad[] Load, double ReplicaLoadImbalance, RingPartition[] Ring);
+public sealed record RingResponse(int Partitions, int ReplicationFactor, int[] Nodes, RingNodeLoad[] Load, double ReplicaLoadImbalance, RingPartition[] Ring,
+    long? Version, int? Claimant, RingMember[]? Members, string? PendingChange);
+
+/// <summary>A ring member as the node's gossiped ring state has it: status joining, normal or leaving.</summary>
+public sealed record RingMember(int Id, string Address, string Status);
 
 public sealed record PeerHealth(int Id, string Address, string State, bool Up, double? Phi, long StateChangedUnixMs, long SentFrames, long DroppedFrames, int QueuedFrames);
 
@@ -84,6 +88,7 @@ public sealed record MetricsResponse(
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(UnavailableResponse))]
 [JsonSerializable(typeof(RingResponse))]
+[JsonSerializable(typeof(RingMember))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(MetricsResponse))]
 [JsonSerializable(typeof(RepairStartedResponse))]

@@ -320,8 +320,9 @@ public static class MeteoraHttpApi
         return (false, default);
     }
 
-    private static Task RingAsync(HttpContext context)
+    private static async Task RingAsync(HttpContext context)
     {
+        RingState? state = await RingStateAsync(Runtime(context), context);
         ReplicaPlacement placement = Runtime(context).Placement;
         RingLayout layout = placement.Layout;
         var ring = new RingPartition[placement.PartitionCount];
@@ -335,9 +336,25 @@ public static class MeteoraHttpApi
         {
             loads[i] = new RingNodeLoad(load.Nodes[i], layout.PartitionsOwnedBy(load.Nodes[i]), load.PartitionsReplicated[i]);
         }
-        return JsonReplies.Write(context, StatusCodes.Status200OK,
-            new RingResponse(placement.PartitionCount, placement.ReplicationFactor, layout.Nodes.ToArray(), loads, load.Imbalance, ring),
+        RingMember[]? members = state is null ? null : Array.ConvertAll([.. state.Members],
+            m => new RingMember(m.NodeId, m.PeerAddress, m.Status.ToString().ToLowerInvariant()));
+        await JsonReplies.Write(context, StatusCodes.Status200OK,
+            new RingResponse(placement.PartitionCount, placement.ReplicationFactor, layout.Nodes.ToArray(), loads, load.Imbalance, ring,
+                state?.Version, state?.Claimant, members, state?.Change?.ToString()),
             ApiJsonContext.Api.RingResponse);
+    }
+
+    private static async Task<RingState?> RingStateAsync(NodeRuntime runtime, HttpContext context)
+    {
+        try
+        {
+            return await runtime.Loop.CallAsync(node => node.Ring, context.RequestAborted)
+                .WaitAsync(TimeSpan.FromMilliseconds(MetricsLoopWaitMs), context.RequestAborted);
+        }
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
