@@ -37,6 +37,9 @@ public sealed record NodeConfig
     /// <summary>Merkle trees, anti-entropy and tombstone purges ("Meteora:Repair" section, see <see cref="RepairSettings"/>).</summary>
     public RepairOptions Repair { get; init; } = new();
 
+    /// <summary>A deliberate bug (hidden `--plant`), so a real-mode checker can show it catches it; never set in production.</summary>
+    public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
+
     /// <summary>Exit when standard input closes: set by <c>meteora cluster</c> so children die with their parent.</summary>
     public bool ExitWithParent { get; init; }
 
@@ -56,6 +59,7 @@ public sealed record NodeConfig
         DefaultWriteConsistency = WriteConsistency,
         RequestTimeoutMs = RequestTimeoutMs,
         Repair = Repair,
+        PlantedBugs = PlantedBugs,
     };
 
     /// <summary>Reads and validates the section; problems throw <see cref="CliUsageException"/> naming the setting.</summary>
@@ -86,6 +90,8 @@ public sealed record NodeConfig
             WriteConsistency = Int(s, "WriteConsistency", null),
             RequestTimeoutMs = Int(s, "RequestTimeoutMs", 1000)!.Value,
             Repair = RepairSettings.From(s),
+            PlantedBugs = PlantedBugNames.TryParse(s["PlantedBugs"], out PlantedBug bug) ? bug
+                : throw new CliUsageException($"planted bug must be {PlantedBugNames.Expected}, got '{s["PlantedBugs"]}'"),
             ExitWithParent = s["ExitWithParent"] is { } exit && bool.TryParse(exit, out bool e2) && e2,
         };
         config.Validate();
