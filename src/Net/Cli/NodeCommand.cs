@@ -26,13 +26,14 @@ public static class NodeCommand
         var w = new Option<int?>("--w") { Description = "Default write consistency W (default majority of N)" };
         var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Coordinator request timeout in ms (default 1000)" };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error" };
+        var diskReserve = new Option<long?>("--disk-reserve-bytes") { Description = "Refuse writes (507) while the data directory has less free space (default 8 MiB)" };
         var plant = new Option<string?>("--plant") { Description = "Plant a deliberate bug (tests of checkers only)", Hidden = true };
         var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when standard input closes (used by `meteora cluster`)", Hidden = true };
 
         var repair = new RepairSettings();
 
         var command = new Command("node", "Run one Meteora node");
-        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, plant, exitWithParent })
+        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, diskReserve, plant, exitWithParent })
         {
             command.Options.Add(option);
         }
@@ -51,6 +52,7 @@ public static class NodeCommand
             Put(flags, "ReadConsistency", parse.GetValue(r));
             Put(flags, "WriteConsistency", parse.GetValue(w));
             Put(flags, "RequestTimeoutMs", parse.GetValue(timeoutMs));
+            Put(flags, "DiskReserveBytes", parse.GetValue(diskReserve));
             Put(flags, "PlantedBugs", parse.GetValue(plant));
             repair.PutFlags(parse, flags);
             if (parse.GetValue(exitWithParent)) flags[$"{NodeConfig.Section}:ExitWithParent"] = "true";

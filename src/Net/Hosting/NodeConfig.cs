@@ -3,6 +3,7 @@ using Meteora.Engine;
 using Meteora.Engine.Node;
 using Meteora.Engine.Repair;
 using Meteora.Net.Cli;
+using Meteora.Net.Storage;
 using Meteora.Net.Transport;
 using Microsoft.Extensions.Configuration;
 
@@ -36,6 +37,9 @@ public sealed record NodeConfig
 
     /// <summary>Merkle trees, anti-entropy and tombstone purges ("Meteora:Repair" section, see <see cref="RepairSettings"/>).</summary>
     public RepairOptions Repair { get; init; } = new();
+
+    /// <summary>Writes are refused (507) while the data directory's file system has less free space than this.</summary>
+    public long DiskReserveBytes { get; init; } = DiskSpaceGuard.DefaultMinFreeBytes;
 
     /// <summary>A deliberate bug (hidden `--plant`), so a real-mode checker can show it catches it; never set in production.</summary>
     public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
@@ -90,6 +94,7 @@ public sealed record NodeConfig
             WriteConsistency = Int(s, "WriteConsistency", null),
             RequestTimeoutMs = Int(s, "RequestTimeoutMs", 1000)!.Value,
             Repair = RepairSettings.From(s),
+            DiskReserveBytes = Long(s, "DiskReserveBytes", DiskSpaceGuard.DefaultMinFreeBytes),
             PlantedBugs = PlantedBugNames.TryParse(s["PlantedBugs"], out PlantedBug bug) ? bug
                 : throw new CliUsageException($"planted bug must be {PlantedBugNames.Expected}, got '{s["PlantedBugs"]}'"),
             ExitWithParent = s["ExitWithParent"] is { } exit && bool.TryParse(exit, out bool e2) && e2,
@@ -109,6 +114,7 @@ public sealed record NodeConfig
         int replicas = Math.Min(ReplicationFactor, RingNodes().Length);
         if (ReadConsistency is { } r && (r < 1 || r > replicas)) throw new CliUsageException($"default readConsistency must be in 1..{replicas}, got {r}");
         if (WriteConsistency is { } w && (w < 1 || w > replicas)) throw new CliUsageException($"default writeConsistency must be in 1..{replicas}, got {w}");
+        if (DiskReserveBytes < 0) throw new CliUsageException($"disk reserve must be non-negative, got {DiskReserveBytes}");
         RepairSettings.Validate(Repair);
         try
         {
@@ -134,6 +140,14 @@ public sealed record NodeConfig
             throw new CliUsageException($"{Section}:{key} must be an integer, got '{text}'");
         }
         return value;
+    }
+
+    private static long Long(IConfigurationSection section, string key, long fallback)
+    {
+        string? text = section[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) ? value
+            : throw new CliUsageException($"{Section}:{key} must be an integer, got '{text}'");
     }
 
     /// <summary>Peers may be one "ID=HOST:PORT,..." string or a JSON array of such strings.</summary>

@@ -56,7 +56,8 @@ public sealed class NodeRuntime : IAsyncDisposable
         var layout = RingLayout.Create(config.Partitions, config.RingNodes());
         var placement = new ReplicaPlacement(layout, config.ReplicationFactor);
         var loop = new EventLoop(loggers.CreateLogger<EventLoop>());
-        RocksDbStorage storage = RocksDbStorage.Open(Path.Combine(config.DataDir, "db"), loop);
+        string dbPath = Path.Combine(config.DataDir, "db");
+        RocksDbStorage storage = RocksDbStorage.Open(dbPath, loop, new DiskSpaceGuard(dbPath, config.DiskReserveBytes));
         try
         {
             CheckIdentity(storage, config);

@@ -70,7 +70,10 @@ internal sealed class NodeProcess
             "dotnet", _options.MeteoraDll, "node", "--id", Id.ToString(CultureInfo.InvariantCulture),
             "--host", NetworkLab.Address(Id), "--http-port", $"{HttpPort}", "--peer-port", $"{PeerPort}",
             "--data", DataDir, "--peers", peers, "--n", $"{_options.ReplicationFactor}",
-            "--timeout-ms", $"{NemesisRun.NodeRequestTimeoutMs}", "--ae-interval-ms", "15000",
+            "--timeout-ms", $"{NemesisRun.NodeRequestTimeoutMs}", "--ae-interval-ms", "15000", "--partitions", $"{NemesisRun.Partitions}",
+            // Few leaves per tree: the workload's few keys then share leaves, so anti-entropy compares
+            // every level (a bug in leaf comparison shows up, as merkle-skip-leaf does).
+            "--merkle-depth", "3",
         };
         if (_options.Plant != Meteora.Engine.Node.PlantedBug.None)
         {
