@@ -73,7 +73,7 @@ internal sealed class NodeProcess
             "--timeout-ms", $"{NemesisRun.NodeRequestTimeoutMs}", "--ae-interval-ms", "15000", "--partitions", $"{NemesisRun.Partitions}",
             // Few leaves per tree: the workload's few keys then share leaves, so anti-entropy compares
             // every level (a bug in leaf comparison shows up, as merkle-skip-leaf does).
-            "--merkle-depth", "3",
+            "--merkle-depth", "2",
         };
         if (_options.Plant != Meteora.Engine.Node.PlantedBug.None)
         {
