@@ -42,8 +42,8 @@ internal static class FaultPlan
     public const long MaxClockOffsetMs = 3_000;
 
     /// <summary>
-    /// The last fault may still be active when the workload ends (the final heal undoes it), as in
-    /// the simulator: writes a cut-off replica missed are then fixed by anti-entropy alone, not by a
+    /// The last fault is still active when the workload ends (the final heal undoes it), as in the
+    /// simulator: writes a cut-off replica missed are then fixed by anti-entropy alone, not by a
     /// later read's read repair, so the convergence check tests anti-entropy.
     /// </summary>
     public const long CoolDownMs = 0;
@@ -60,6 +60,11 @@ internal static class FaultPlan
             long maxMs = kind == FaultKind.Pause ? MaxPauseMs : MaxFaultMs;
             if (t + MinFaultMs > durationMs - CoolDownMs) break;
             long duration = Math.Min(random.NextInt64(MinFaultMs, maxMs + 1), durationMs - CoolDownMs - t);
+            // No room for another fault after this one: it lasts to the end (a pause stays a pause).
+            if (t + duration + MaxGapMs + MinFaultMs > durationMs)
+            {
+                duration = kind == FaultKind.Pause ? Math.Min(durationMs - t, MaxPauseMs) : durationMs - t;
+            }
             steps.Add(Draw(random, steps.Count, kind, t, duration, nodes));
             t += duration + random.NextInt64(MinGapMs, MaxGapMs + 1);
         }

@@ -25,6 +25,9 @@ internal sealed record NemesisOptions
     /// <summary>The nodes' program (meteora.dll), given by tests/nemesis/run.</summary>
     public required string MeteoraDll { get; init; }
 
+    /// <summary>A file holding the cluster's shared peer secret, passed to every node (null: the node program has no such option).</summary>
+    public string? ClusterSecretFile { get; init; }
+
     public int ReplicationFactor { get; init; } = 3;
     public int Keys { get; init; } = 24;
     public int Clients { get; init; } = 8;

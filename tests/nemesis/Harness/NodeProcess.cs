@@ -75,6 +75,7 @@ internal sealed class NodeProcess
             // every level (a bug in leaf comparison shows up, as merkle-skip-leaf does).
             "--merkle-depth", "2",
         };
+        if (_options.ClusterSecretFile is { } secret) args.AddRange(["--cluster-secret-file", secret]);
         if (_options.Plant != Meteora.Engine.Node.PlantedBug.None)
         {
             args.AddRange(["--plant", Meteora.Engine.Node.PlantedBugNames.Format(_options.Plant)]);

@@ -3,6 +3,13 @@ namespace Meteora.Nemesis;
 /// <summary>Refuses to start where the run cannot work or could touch the machine's own network.</summary>
 internal static class Preflight
 {
+    /// <summary>
+    /// Whether the node program takes <c>--cluster-secret-file</c> (peers then must share a secret when
+    /// they listen on a non-loopback address, as the nodes here do).
+    /// </summary>
+    public static bool NodeTakesClusterSecret(NemesisOptions options) =>
+        Shell.Run("dotnet", options.MeteoraDll, "node", "--help").Contains("--cluster-secret-file", StringComparison.Ordinal);
+
     public static void Check(NemesisOptions options)
     {
         if (Environment.UserName != "root") throw new EnvironmentException("must run as root (it creates network namespaces, iptables rules and tmpfs mounts)");

@@ -20,6 +20,13 @@ try
 {
     Preflight.Check(options);
     Directory.CreateDirectory(runDir);
+    if (Preflight.NodeTakesClusterSecret(options))
+    {
+        string secretFile = Path.Combine(runDir, "cluster-secret");
+        File.WriteAllText(secretFile, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(secretFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        options = options with { ClusterSecretFile = secretFile };
+    }
     var run = new NemesisRun(options, runDir);
     run.Log($"nemesis seed {options.Seed}: {options.Nodes} nodes, {options.DurationS} s, faults {string.Join(',', options.Faults.Select(FaultKinds.Name))}" +
         (options.Plant == Meteora.Engine.Node.PlantedBug.None ? "" : $", planted bug {Meteora.Engine.Node.PlantedBugNames.Format(options.Plant)}"));

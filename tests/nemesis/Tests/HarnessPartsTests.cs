@@ -59,10 +59,14 @@ public sealed class HarnessPartsTests
         foreach (FaultStep step in a)
         {
             Assert.True(previousEnd == 0 ? step.StartMs >= FaultPlan.WarmUpMs : step.StartMs >= previousEnd + FaultPlan.MinGapMs, $"fault #{step.Index} too early");
-            Assert.InRange(step.DurationMs, FaultPlan.MinFaultMs, step.Kind == FaultKind.Pause ? FaultPlan.MaxPauseMs : FaultPlan.MaxFaultMs);
+            // The last fault stretches to the end of the workload: at most one more gap and fault's worth.
+            long extra = step == a[^1] ? FaultPlan.MaxGapMs + FaultPlan.MinFaultMs : 0;
+            Assert.InRange(step.DurationMs, FaultPlan.MinFaultMs, step.Kind == FaultKind.Pause ? FaultPlan.MaxPauseMs : FaultPlan.MaxFaultMs + extra);
             Assert.True(step.StartMs + step.DurationMs <= durationMs - FaultPlan.CoolDownMs);
             previousEnd = step.StartMs + step.DurationMs;
         }
+        FaultStep last = a[^1];
+        Assert.True(last.StartMs + last.DurationMs == durationMs || last.Kind == FaultKind.Pause, $"last fault {last} ends before the workload");
         Assert.Empty(FaultPlan.Generate(7, 5, durationMs, []));
         Assert.All(FaultPlan.Generate(3, 5, durationMs, [FaultKind.Disk]), s => Assert.Equal(FaultKind.Disk, s.Kind));
     }
