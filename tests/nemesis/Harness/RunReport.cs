@@ -39,32 +39,22 @@ internal sealed record RunReport(
             Total(ViolationKind.InventedData), Total(ViolationKind.Freshness), skewDiscarded, converged, faultsApplied, runDir, violations);
     }
 
-    public string ToJson()
+    public string ToJson() => JsonLine.Object(json =>
     {
-        using var stream = new MemoryStream();
-        var writerOptions = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        using (var json = new Utf8JsonWriter(stream, writerOptions))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("seed", Seed);
-            json.WriteBoolean("ok", Ok);
-            json.WriteNumber("opsOk", OpsOk);
-            json.WriteNumber("opsFailed", OpsFailed);
-            json.WriteNumber("ackedWrites", AckedWrites);
-            json.WriteNumber("lostAckedWrites", LostAckedWrites);
-            json.WriteNumber("resurrected", Resurrected);
-            json.WriteNumber("invented", Invented);
-            json.WriteNumber("staleReads", StaleReads);
-            json.WriteNumber("skewDiscardedWrites", SkewDiscardedWrites);
-            json.WriteBoolean("converged", Converged);
-            json.WriteNumber("faultsApplied", FaultsApplied);
-            json.WriteStartArray("violations");
-            foreach (Violation violation in Violations) json.WriteStringValue(violation.Text);
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
+        json.WriteNumber("seed", Seed);
+        json.WriteBoolean("ok", Ok);
+        json.WriteNumber("opsOk", OpsOk);
+        json.WriteNumber("opsFailed", OpsFailed);
+        json.WriteNumber("ackedWrites", AckedWrites);
+        json.WriteNumber("lostAckedWrites", LostAckedWrites);
+        json.WriteNumber("resurrected", Resurrected);
+        json.WriteNumber("invented", Invented);
+        json.WriteNumber("staleReads", StaleReads);
+        json.WriteNumber("skewDiscardedWrites", SkewDiscardedWrites);
+        json.WriteBoolean("converged", Converged);
+        json.WriteNumber("faultsApplied", FaultsApplied);
+        JsonLine.WriteViolations(json, Violations.Select(v => v.Text));
+    });
 }
 
 /// <summary>The history as JSON lines (one operation each), kept in the run folder for replay and inspection.</summary>
