@@ -17,6 +17,9 @@ internal sealed class ClientWorkload
 
     private const int MaxThinkMs = 10;
 
+    /// <summary>After a failure a client backs off, as real clients (and the simulator's) do, instead of spinning on a dead node.</summary>
+    private const int FailureBackoffMs = 20;
+
     private readonly NemesisOptions _options;
     private readonly MeteoraClient _client;
     private readonly RunClock _clock;
@@ -55,10 +58,11 @@ internal sealed class ClientWorkload
             int roll = random.Next(100);
             ClientOperation operation = roll < 50 ? ClientOperation.Get : roll < 85 ? ClientOperation.Set : ClientOperation.Delete;
             byte[]? value = operation == ClientOperation.Set ? Encoding.UTF8.GetBytes($"c{client}-{sequence++}") : null;
-            await ExecuteAsync(client, coordinator, operation, key, value, consistency, quiescence: false);
+            OpRecord op = await ExecuteAsync(client, coordinator, operation, key, value, consistency, quiescence: false);
+            bool failed = op.Status is not (ClientStatus.Ok or ClientStatus.NotFound);
             try
             {
-                await Task.Delay(random.Next(MaxThinkMs + 1), stop);
+                await Task.Delay(random.Next(MaxThinkMs + 1) + (failed ? FailureBackoffMs : 0), stop);
             }
             catch (OperationCanceledException)
             {
@@ -77,7 +81,7 @@ internal sealed class ClientWorkload
         }
     }
 
-    private Task ExecuteAsync(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency, bool quiescence)
+    private async Task<OpRecord> ExecuteAsync(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency, bool quiescence)
     {
         var op = new OpRecord
         {
@@ -93,6 +97,7 @@ internal sealed class ClientWorkload
             Quiescence = quiescence,
         };
         lock (_history) _history.Add(op);
-        return _client.ExecuteAsync(op);
+        await _client.ExecuteAsync(op);
+        return op;
     }
 }

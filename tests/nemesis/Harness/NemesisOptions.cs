@@ -28,6 +28,9 @@ internal sealed record NemesisOptions
     /// <summary>A file holding the cluster's shared peer secret, passed to every node (null: the node program has no such option).</summary>
     public string? ClusterSecretFile { get; init; }
 
+    /// <summary>Print the seed's fault plan and stop (no root, no nodes).</summary>
+    public bool PlanOnly { get; init; }
+
     public int ReplicationFactor { get; init; } = 3;
     public int Keys { get; init; } = 24;
     public int Clients { get; init; } = 8;
@@ -41,7 +44,7 @@ internal sealed record NemesisOptions
     }
 
     public const string Usage =
-        "usage: tests/nemesis/run [--seed S] [--nodes K] [--duration-s D] [--faults partition,kill,pause,clock,disk|all|none] [--plant BUG] [--out DIR]";
+        "usage: tests/nemesis/run [--seed S] [--nodes K] [--duration-s D] [--faults partition,kill,pause,clock,disk|all|none] [--plant BUG] [--out DIR] [--plan-only]";
 
     public static NemesisOptions Parse(IReadOnlyList<string> args)
     {
@@ -51,6 +54,11 @@ internal sealed record NemesisOptions
         {
             string flag = args[i];
             if (flag is "-h" or "--help") throw new UsageException(Usage);
+            if (flag == "--plan-only")
+            {
+                options = options with { PlanOnly = true };
+                continue;
+            }
             if (i + 1 >= args.Count) throw new UsageException($"{flag} needs a value; {Usage}");
             string value = args[++i];
             options = flag switch

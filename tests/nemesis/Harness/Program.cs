@@ -15,6 +15,15 @@ catch (UsageException e)
     return ExitUsage;
 }
 
+if (options.PlanOnly)
+{
+    foreach (FaultStep step in FaultPlan.Generate(options.Seed, options.Nodes, options.DurationS * 1000L, options.Faults))
+    {
+        Console.WriteLine($"{step.StartMs / 1000.0,7:F1}s +{step.DurationMs / 1000.0:F1}s  {step}");
+    }
+    return ExitOk;
+}
+
 string runDir = options.OutDir ?? Path.Combine(Path.GetTempPath(), $"meteora-nemesis-seed{options.Seed}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
 try
 {
