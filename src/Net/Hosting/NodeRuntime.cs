@@ -57,16 +57,20 @@ public sealed class NodeRuntime : IAsyncDisposable
         var placement = new ReplicaPlacement(layout, config.ReplicationFactor);
         var loop = new EventLoop(loggers.CreateLogger<EventLoop>());
         string dbPath = Path.Combine(config.DataDir, "db");
-        RocksDbStorage storage = RocksDbStorage.Open(dbPath, loop, new DiskSpaceGuard(dbPath, config.DiskReserveBytes));
-        try
+        RocksDbStorage storage = DiskFullStartup.OpenWaitingForSpace(() =>
         {
-            CheckIdentity(storage, config);
-        }
-        catch
-        {
-            storage.Dispose();
-            throw;
-        }
+            RocksDbStorage opened = RocksDbStorage.Open(dbPath, loop, new DiskSpaceGuard(dbPath, config.DiskReserveBytes));
+            try
+            {
+                CheckIdentity(opened, config);
+            }
+            catch
+            {
+                opened.Dispose();
+                throw;
+            }
+            return opened;
+        }, logger);
         var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers, failures: loop);
         var gateway = new ClientGateway();
         var node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway);

@@ -83,19 +83,8 @@ internal sealed class ClientWorkload
 
     private async Task<OpRecord> ExecuteAsync(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency, bool quiescence)
     {
-        var op = new OpRecord
-        {
-            Id = Interlocked.Increment(ref _nextId),
-            Client = client,
-            Coordinator = coordinator,
-            Operation = operation,
-            Key = key,
-            Value = value,
-            Consistency = consistency,
-            InvokeMicros = _clock.NowMicros,
-            EpochMicros = _clock.EpochMicros,
-            Quiescence = quiescence,
-        };
+        var op = OpRecord.Invoked(Interlocked.Increment(ref _nextId), client, coordinator, operation, key, value, consistency,
+            _clock.NowMicros, _clock.EpochMicros, quiescence);
         lock (_history) _history.Add(op);
         await _client.ExecuteAsync(op);
         return op;

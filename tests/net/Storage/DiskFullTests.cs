@@ -142,3 +142,56 @@ public sealed class DiskFullTests
         }
     }
 }
+
+/// <summary>A node restarted on a full disk waits for space instead of exiting (found by the nemesis, seed 31).</summary>
+public sealed class DiskFullStartupTests
+{
+    private sealed class CountingLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public int Warnings { get; private set; }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) => Warnings++;
+    }
+
+    [Fact]
+    public void OpenRetriesWhileTheDiskIsFullThenSucceeds()
+    {
+        int attempts = 0;
+        var sleeps = new List<int>();
+        var logger = new CountingLogger();
+        string opened = DiskFullStartup.OpenWaitingForSpace(() =>
+        {
+            if (++attempts < 3) throw new IOException("cannot open RocksDB at /d: IO error: No space left on device: While appending to file: /d/000014.sst");
+            return "store";
+        }, logger, sleep: sleeps.Add);
+        Assert.Equal("store", opened);
+        Assert.Equal(3, attempts);
+        Assert.Equal([DiskFullStartup.RetryEveryMs, DiskFullStartup.RetryEveryMs], sleeps);
+        Assert.Equal(1, logger.Warnings);
+    }
+
+    [Fact]
+    public void OtherOpenErrorsAndAFullDiskPastTheWaitFailAtOnce()
+    {
+        int attempts = 0;
+        Assert.Throws<IOException>(() => DiskFullStartup.OpenWaitingForSpace<string>(() =>
+        {
+            attempts++;
+            throw new IOException("cannot open RocksDB at /d: IO error: lock hold by current process");
+        }, new CountingLogger(), sleep: _ => { }));
+        Assert.Equal(1, attempts);
+
+        attempts = 0;
+        Assert.Throws<IOException>(() => DiskFullStartup.OpenWaitingForSpace<string>(() =>
+        {
+            attempts++;
+            throw new IOException("No space left on device");
+        }, new CountingLogger(), maxWaitMs: 0, sleep: _ => Assert.Fail("must not wait past the bound")));
+        Assert.Equal(1, attempts);
+    }
+}
