@@ -46,6 +46,8 @@ internal sealed record NemesisOptions
     public const string Usage =
         "usage: tests/nemesis/run [--seed S] [--nodes K] [--duration-s D] [--faults partition,kill,pause,clock,disk|all|none] [--plant BUG] [--out DIR] [--plan-only]";
 
+    private static readonly string[] KnownFlags = ["--seed", "--nodes", "--duration-s", "--faults", "--plant", "--out", "--meteora"];
+
     public static NemesisOptions Parse(IReadOnlyList<string> args)
     {
         string? dll = null;
@@ -59,6 +61,7 @@ internal sealed record NemesisOptions
                 options = options with { PlanOnly = true };
                 continue;
             }
+            if (!KnownFlags.Contains(flag)) throw new UsageException($"unknown option '{flag}'; {Usage}");
             if (i + 1 >= args.Count) throw new UsageException($"{flag} needs a value; {Usage}");
             string value = args[++i];
             options = flag switch

@@ -53,6 +53,6 @@ try
 catch (EnvironmentException e)
 {
     Console.Error.WriteLine($"nemesis: {e.Message}");
-    Console.Error.WriteLine($"nemesis: logs (if any) in {runDir}");
+    if (Directory.Exists(runDir)) Console.Error.WriteLine($"nemesis: logs in {runDir}");
     return ExitEnvironment;
 }

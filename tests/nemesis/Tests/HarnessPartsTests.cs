@@ -31,6 +31,7 @@ public sealed class HarnessPartsTests
     [InlineData("--faults", "meteor", "unknown fault 'meteor'")]
     [InlineData("--plant", "typo", "--plant must be")]
     [InlineData("--frobnicate", "1", "unknown option '--frobnicate'")]
+    [InlineData("--duration-s", "5", "--duration-s must be an integer in 10..86400, got '5'")]
     public void BadOptionsAreUsageErrorsNamingTheProblem(string flag, string value, string expected)
     {
         UsageException e = Assert.Throws<UsageException>(() => Parse(flag, value));
@@ -41,7 +42,8 @@ public sealed class HarnessPartsTests
     [Fact]
     public void MissingValueAndMissingNodeProgramAreUsageErrors()
     {
-        Assert.Throws<UsageException>(() => NemesisOptions.Parse(["--seed"]));
+        Assert.Contains("--seed needs a value", Assert.Throws<UsageException>(() => NemesisOptions.Parse(["--seed"])).Message, StringComparison.Ordinal);
+        Assert.Contains("unknown option '--bogus'", Assert.Throws<UsageException>(() => NemesisOptions.Parse(["--bogus"])).Message, StringComparison.Ordinal);
         Assert.Contains("--meteora", Assert.Throws<UsageException>(() => NemesisOptions.Parse(["--seed", "1"])).Message, StringComparison.Ordinal);
     }
 
