@@ -73,16 +73,21 @@ public sealed class NodeRuntime : IAsyncDisposable
         var layout = RingLayout.Create(config.Partitions, config.RingNodes());
         var placement = new ReplicaPlacement(layout, config.ReplicationFactor);
         var loop = new EventLoop(loggers.CreateLogger<EventLoop>());
-        RocksDbStorage storage = RocksDbStorage.Open(Path.Combine(config.DataDir, "db"), loop);
-        try
+        string dbPath = Path.Combine(config.DataDir, "db");
+        RocksDbStorage storage = DiskFullStartup.OpenWaitingForSpace(() =>
         {
-            CheckIdentity(storage, config);
-        }
-        catch
-        {
-            storage.Dispose();
-            throw;
-        }
+            RocksDbStorage opened = RocksDbStorage.Open(dbPath, loop, new DiskSpaceGuard(dbPath, config.DiskReserveBytes));
+            try
+            {
+                CheckIdentity(opened, config);
+            }
+            catch
+            {
+                opened.Dispose();
+                throw;
+            }
+            return opened;
+        }, logger);
         var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers, failures: loop,
             secret: security.Secret, tls: security.Tls);
         var gateway = new ClientGateway();
