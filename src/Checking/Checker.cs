@@ -241,7 +241,10 @@ public static class Checker
         for (int i = 0; i < found.Count && i < MaxReportedPerCheck; i++) violations.Add(found[i]);
         if (found.Count > MaxReportedPerCheck)
         {
-            violations.Add(new Violation(found[0].Kind, $"... and {found.Count - MaxReportedPerCheck} more like the above", [], []));
+            violations.Add(new Violation(found[0].Kind, $"... and {found.Count - MaxReportedPerCheck} more like the above", [], [])
+            {
+                Count = found.Count - MaxReportedPerCheck,
+            });
         }
     }
 }

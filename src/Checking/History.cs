@@ -28,6 +28,22 @@ public sealed class OpRecord
     public int Acks { get; set; }
     public string? Error { get; set; }
 
+    /// <summary>An operation just invoked (not yet completed), as both worlds' clients record it.</summary>
+    public static OpRecord Invoked(long id, int client, int coordinator, ClientOperation operation, string key, byte[]? value,
+        int consistency, long invokeMicros, long epochMicros, bool quiescence) => new()
+    {
+        Id = id,
+        Client = client,
+        Coordinator = coordinator,
+        Operation = operation,
+        Key = key,
+        Value = value,
+        Consistency = consistency,
+        InvokeMicros = invokeMicros,
+        EpochMicros = epochMicros,
+        Quiescence = quiescence,
+    };
+
     public bool Completed => CompleteMicros >= 0;
     public bool IsWrite => Operation != ClientOperation.Get;
     public bool Acknowledged => IsWrite && Status == ClientStatus.Ok;

@@ -28,6 +28,9 @@ public sealed record Violation(ViolationKind Kind, string Text, IReadOnlyList<lo
     /// <summary>The key the violation is about, when it is about one.</summary>
     public string? Key { get; init; }
 
+    /// <summary>How many findings this entry stands for: 1, or for a "... and N more" summary line, N.</summary>
+    public int Count { get; init; } = 1;
+
     public override string ToString() => Text;
 }
 

@@ -58,23 +58,9 @@ public static class FaultKindsParser
 
 public static class PlantedBugParser
 {
-    public static Meteora.Engine.Node.PlantedBug Parse(string? text) => text?.Trim().ToLowerInvariant() switch
-    {
-        null or "" or "none" => Meteora.Engine.Node.PlantedBug.None,
-        "ack-before-durable" => Meteora.Engine.Node.PlantedBug.AckBeforeDurable,
-        "lww-no-tiebreak" => Meteora.Engine.Node.PlantedBug.LwwNoTieBreak,
-        "read-ignores-r" => Meteora.Engine.Node.PlantedBug.ReadIgnoresR,
-        "merkle-skip-leaf" => Meteora.Engine.Node.PlantedBug.MerkleSkipLeaf,
-        _ => throw new SimUsageException($"unknown planted bug '{text}' (expected ack-before-durable, lww-no-tiebreak, read-ignores-r or merkle-skip-leaf)"),
-    };
+    public static Meteora.Engine.Node.PlantedBug Parse(string? text) =>
+        Meteora.Engine.Node.PlantedBugNames.TryParse(text, out var bug) ? bug
+            : throw new SimUsageException($"unknown planted bug '{text}' (expected {Meteora.Engine.Node.PlantedBugNames.Expected})");
 
-    public static string Format(Meteora.Engine.Node.PlantedBug bug) => bug switch
-    {
-        Meteora.Engine.Node.PlantedBug.None => "none",
-        Meteora.Engine.Node.PlantedBug.AckBeforeDurable => "ack-before-durable",
-        Meteora.Engine.Node.PlantedBug.LwwNoTieBreak => "lww-no-tiebreak",
-        Meteora.Engine.Node.PlantedBug.ReadIgnoresR => "read-ignores-r",
-        Meteora.Engine.Node.PlantedBug.MerkleSkipLeaf => "merkle-skip-leaf",
-        _ => bug.ToString(),
-    };
+    public static string Format(Meteora.Engine.Node.PlantedBug bug) => Meteora.Engine.Node.PlantedBugNames.Format(bug);
 }

@@ -63,6 +63,7 @@ public sealed class SimCluster
                 Repair = Knobs.Repair,
                 BuggifyDelayMs = Knobs.BuggifyDelayMs,
                 FailureDetector = Knobs.Detector,
+                GossipIntervalMs = Knobs.GossipIntervalMs,
             };
             Nodes[i] = new SimNode(this, nodeOptions, Placement);
         }

@@ -11,9 +11,11 @@ namespace Meteora.Sim;
 /// one. Each knob keeps its production default about half the time. With <c>--knobs default</c>
 /// every knob is the production default (Merkle depth: the simulator's default, 2).
 /// </summary>
-public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, FailureDetectorOptions Detector)
+public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, FailureDetectorOptions Detector, long GossipIntervalMs)
 {
     public const int DefaultMerkleDepth = 2;
+
+    private static readonly long DefaultGossipIntervalMs = new NodeOptions { NodeId = 0 }.GossipIntervalMs;
 
     public static SimKnobs Create(ulong seed, SimOptions options)
     {
@@ -21,7 +23,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         long repairTimeoutMs = Math.Max(50, options.RequestTimeoutMs);
         if (!options.DrawKnobs)
         {
-            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), NodeOptions.DefaultBuggifyDelayMs, new FailureDetectorOptions());
+            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), NodeOptions.DefaultBuggifyDelayMs, new FailureDetectorOptions(), DefaultGossipIntervalMs);
         }
         SimRandom random = SimRandom.Stream(seed, "knobs");
         int depth = options.MerkleDepth ?? random.NextInt(0, 4);
@@ -45,7 +47,8 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
             PhiThreshold = Pick(random, detectorDefaults.PhiThreshold, 1.5, 3, 16),
             WindowSize = Pick(random, detectorDefaults.WindowSize, 1, 4, 30),
         };
-        return new SimKnobs(repair, buggifyDelayMs, detector);
+        long gossipIntervalMs = Pick(random, DefaultGossipIntervalMs, 20, 100, 5_000);
+        return new SimKnobs(repair, buggifyDelayMs, detector, gossipIntervalMs);
     }
 
     private static RepairOptions Base(SimOptions options, RepairOptions defaults, int depth, long repairTimeoutMs) => defaults with
@@ -77,6 +80,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         json.WriteNumber("heartbeatIntervalMs", Detector.HeartbeatIntervalMs);
         json.WriteNumber("phiThreshold", Detector.PhiThreshold);
         json.WriteNumber("phiWindow", Detector.WindowSize);
+        json.WriteNumber("gossipIntervalMs", GossipIntervalMs);
         json.WriteEndObject();
     }
 }

@@ -34,32 +34,22 @@ public sealed record SimResult(
     /// <summary>The engine limits and timeouts the run used.</summary>
     public SimKnobs? Knobs { get; init; }
 
-    public string ToJson()
+    public string ToJson() => JsonLine.Object(json =>
     {
-        using var stream = new MemoryStream();
-        var writerOptions = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        using (var json = new Utf8JsonWriter(stream, writerOptions))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("seed", Seed);
-            json.WriteBoolean("ok", Ok);
-            json.WriteString("traceHash", TraceHash);
-            json.WriteNumber("events", Events);
-            json.WriteNumber("simulatedMs", SimulatedMs);
-            json.WriteNumber("wallMs", WallMs);
-            json.WriteNumber("opsOk", OpsOk);
-            json.WriteNumber("opsFailed", OpsFailed);
-            json.WriteStartArray("violations");
-            foreach (string violation in Violations) json.WriteStringValue(violation);
-            json.WriteEndArray();
-            json.WriteNumber("skewDiscardedWrites", SkewDiscardedWrites);
-            if (ConvergenceMs is { } convergence) json.WriteNumber("convergenceMs", convergence);
-            else json.WriteNull("convergenceMs");
-            json.WriteNumber("tombstonesPurged", TombstonesPurged);
-            json.WriteNumber("invariantChecks", InvariantChecks);
-            Knobs?.WriteJson(json);
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
+        json.WriteNumber("seed", Seed);
+        json.WriteBoolean("ok", Ok);
+        json.WriteString("traceHash", TraceHash);
+        json.WriteNumber("events", Events);
+        json.WriteNumber("simulatedMs", SimulatedMs);
+        json.WriteNumber("wallMs", WallMs);
+        json.WriteNumber("opsOk", OpsOk);
+        json.WriteNumber("opsFailed", OpsFailed);
+        JsonLine.WriteViolations(json, Violations);
+        json.WriteNumber("skewDiscardedWrites", SkewDiscardedWrites);
+        if (ConvergenceMs is { } convergence) json.WriteNumber("convergenceMs", convergence);
+        else json.WriteNull("convergenceMs");
+        json.WriteNumber("tombstonesPurged", TombstonesPurged);
+        json.WriteNumber("invariantChecks", InvariantChecks);
+        Knobs?.WriteJson(json);
+    });
 }

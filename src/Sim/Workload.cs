@@ -64,19 +64,8 @@ internal sealed class Workload
 
     private void Issue(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency, bool quiescence)
     {
-        var record = new OpRecord
-        {
-            Id = _byRequestId.Count,
-            Client = client,
-            Coordinator = coordinator,
-            Operation = operation,
-            Key = key,
-            Value = value,
-            Consistency = consistency,
-            InvokeMicros = _cluster.NowMicros,
-            EpochMicros = SimCluster.EpochMicros,
-            Quiescence = quiescence,
-        };
+        var record = OpRecord.Invoked(_byRequestId.Count, client, coordinator, operation, key, value, consistency,
+            _cluster.NowMicros, SimCluster.EpochMicros, quiescence);
         _byRequestId.Add(record);
         _cluster.History.Add(record);
         if (_cluster.Tracing) _cluster.Trace($"invoke {record}");

@@ -60,7 +60,11 @@ public sealed class CodecTests
             from id in ArbMap.Default.GeneratorFor<long>() from ok in ArbMap.Default.GeneratorFor<bool>()
             select (Message)new RepairPushAck(id, ok),
             from sequence in ArbMap.Default.GeneratorFor<long>()
-            select (Message)new Heartbeat(sequence))
+            select (Message)new Heartbeat(sequence),
+            from version in ArbMap.Default.GeneratorFor<long>() from claimant in Gen.Choose(0, int.MaxValue)
+            select (Message)new RingDigest(version, claimant),
+            from state in ArbMap.Default.GeneratorFor<byte[]>()
+            select (Message)new RingStateMessage(state))
         .ToArbitrary();
 
     private static bool IsValidUnicode(string s)

@@ -13,11 +13,12 @@ namespace Meteora.Tests.Sim;
 /// </summary>
 internal sealed class ManualCluster
 {
-    public ManualCluster(int nodes, int replicationFactor = 3, int partitions = 64, RepairOptions? repair = null)
+    public ManualCluster(int nodes, int replicationFactor = 3, int partitions = 64, RepairOptions? repair = null,
+        Func<int, Meteora.Engine.Membership.RingState?>? rings = null)
     {
         Placement = new ReplicaPlacement(RingLayout.Create(partitions, Enumerable.Range(0, nodes)), replicationFactor);
         Repair = repair ?? new RepairOptions { AntiEntropyIntervalMs = 0 };
-        Hosts = Enumerable.Range(0, nodes).Select(id => new Host(this, id)).ToArray();
+        Hosts = Enumerable.Range(0, nodes).Select(id => new Host(this, id, rings?.Invoke(id))).ToArray();
     }
 
     public RepairOptions Repair { get; }
@@ -96,13 +97,13 @@ internal sealed class ManualCluster
         private readonly ManualCluster _cluster;
         private ulong _random;
 
-        public Host(ManualCluster cluster, int id)
+        public Host(ManualCluster cluster, int id, Meteora.Engine.Membership.RingState? ring = null)
         {
             _cluster = cluster;
             _random = (ulong)id * 1000;
             Storage = new InMemoryStorage();
             Node = new MeteoraNode(new NodeOptions { NodeId = id, ReplicationFactor = cluster.Placement.ReplicationFactor, RequestTimeoutMs = 500, Repair = cluster.Repair },
-                cluster.Placement, this, this, this, Storage, this, this);
+                cluster.Placement, this, this, this, Storage, this, this, ring: ring);
         }
 
         public MeteoraNode Node { get; }

@@ -135,6 +135,8 @@ public sealed class SharedCheckerTests
         Assert.Equal(6, violations.Count);
         Assert.Equal("... and 3 more like the above", violations[5].Text);
         Assert.Empty(violations[5].OpIds);
+        Assert.Equal(3, violations[5].Count);
+        Assert.Equal(8, violations.Sum(v => v.Count));
         Assert.All(violations, v => Assert.Equal(ViolationKind.Completion, v.Kind));
     }
 }

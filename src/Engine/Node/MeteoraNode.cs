@@ -26,6 +26,7 @@ public sealed class MeteoraNode
     private readonly ReplicaStore _store;
     private readonly AntiEntropy _antiEntropy;
     private readonly FailureDetector _detector;
+    private readonly RingGossip _gossip;
 
     public MeteoraNode(
         NodeOptions options,
@@ -37,7 +38,8 @@ public sealed class MeteoraNode
         IRandom random,
         IClientResponder responder,
         IBuggify? buggify = null,
-        ILocalMessageTap? localTap = null)
+        ILocalMessageTap? localTap = null,
+        RingState? ring = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -66,12 +68,27 @@ public sealed class MeteoraNode
         _coordinator = new Coordinator(options, placement, versions, order, _outbox, scheduler, responder, buggify, random, _detector, Counters);
         _store = new ReplicaStore(options, placement, storage, versions, order, _outbox, scheduler, buggify);
         _antiEntropy = new AntiEntropy(options, placement, _store, _outbox, scheduler, clock, random, Counters);
+        ring ??= RingState.Initial(placement.PartitionCount, placement.ReplicationFactor, DefaultAddresses(placement));
+        _gossip = new RingGossip(options, placement, ring, _outbox, scheduler, random, _detector);
         _store.Start();
         _antiEntropy.Start();
         _detector.Start();
+        _gossip.Start();
     }
 
     public int NodeId { get; }
+
+    /// <summary>The ring state this node holds (and gossips).</summary>
+    public RingState Ring => _gossip.Ring;
+
+    /// <summary>Gossiped ring states this node refused: undecodable, or a layout it does not serve.</summary>
+    public long RingStatesRejected => _gossip.StatesRejected + _gossip.Mismatches;
+
+    /// <summary>Without real addresses (the simulator, tests) members are named after their ids.</summary>
+    private static IEnumerable<(int, string)> DefaultAddresses(ReplicaPlacement placement)
+    {
+        foreach (int node in placement.Layout.Nodes.ToArray()) yield return (node, $"node-{node}");
+    }
 
     /// <summary>What the rooms did, for metrics; written only on the event loop.</summary>
     public NodeCounters Counters { get; } = new();
@@ -142,6 +159,7 @@ public sealed class MeteoraNode
             case TimerOwner.RepairRequest: _antiEntropy.OnRequestTimer(timer.Id); break;
             case TimerOwner.TombstonePurge: _antiEntropy.OnPurgeTimer(); break;
             case TimerOwner.Heartbeat: _detector.OnTimer(); break;
+            case TimerOwner.Gossip: _gossip.OnTimer(); break;
             default: throw new ArgumentOutOfRangeException(nameof(timer), timer, "unknown timer owner");
         }
         DeliverLocal();
@@ -177,6 +195,8 @@ public sealed class MeteoraNode
             case MessageKind.ReadRepair: _store.OnReadRepair((ReadRepair)message); break;
             case MessageKind.RepairPush: _store.OnRepairPush(fromNode, (RepairPush)message); break;
             case MessageKind.Heartbeat: _detector.OnHeartbeat(fromNode); break;
+            case MessageKind.RingDigest: _gossip.OnDigest(fromNode, (RingDigest)message); break;
+            case MessageKind.RingStateMessage: _gossip.OnState(fromNode, (RingStateMessage)message); break;
             case MessageKind.MerkleHashesRequest or MessageKind.MerkleHashesReply or MessageKind.LeafEntriesRequest
                 or MessageKind.LeafEntriesReply or MessageKind.RepairPullRequest or MessageKind.RepairPullReply
                 or MessageKind.RepairPushAck:
@@ -207,5 +227,6 @@ public sealed class MeteoraNode
         _store.CheckInvariants(deep);
         _antiEntropy.CheckInvariants(deep);
         _detector.CheckInvariants(deep);
+        _gossip.CheckInvariants(deep);
     }
 }

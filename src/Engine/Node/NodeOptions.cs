@@ -23,6 +23,11 @@ public sealed record NodeOptions
     /// <summary>Heartbeats and the phi accrual failure detector.</summary>
     public Membership.FailureDetectorOptions FailureDetector { get; init; } = new();
 
+    /// <summary>Each node sends its ring version to one random live peer this often (push-pull gossip).</summary>
+    public long GossipIntervalMs { get; init; } = 1000;
+
+    public const long MaxGossipIntervalMs = 600_000;
+
     /// <summary>Deliberate bugs for checker self-tests; always None outside the simulator.</summary>
     public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
 
@@ -46,6 +51,10 @@ public sealed record NodeOptions
         Repair.Validate();
         ArgumentNullException.ThrowIfNull(FailureDetector);
         FailureDetector.Validate();
+        if (GossipIntervalMs < 1 || GossipIntervalMs > MaxGossipIntervalMs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GossipIntervalMs), GossipIntervalMs, $"gossip interval must be in 1..{MaxGossipIntervalMs} ms");
+        }
         if (RequestTimeoutMs < 1 || RequestTimeoutMs > MaxRequestTimeoutMs)
         {
             throw new ArgumentOutOfRangeException(nameof(RequestTimeoutMs), RequestTimeoutMs, $"request timeout must be in 1..{MaxRequestTimeoutMs} ms");

@@ -21,3 +21,34 @@ public enum PlantedBug
     /// <summary>Anti-entropy never compares leaf 0 of any partition's Merkle tree.</summary>
     MerkleSkipLeaf = 8,
 }
+
+/// <summary>The planted bugs' command-line names (`--plant NAME`), shared by meteora-sim and meteora.</summary>
+public static class PlantedBugNames
+{
+    public const string Expected = "ack-before-durable, lww-no-tiebreak, read-ignores-r or merkle-skip-leaf";
+
+    /// <summary>Null or empty or "none" is <see cref="PlantedBug.None"/>; false for an unknown name.</summary>
+    public static bool TryParse(string? text, out PlantedBug bug)
+    {
+        bug = text?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "none" => PlantedBug.None,
+            "ack-before-durable" => PlantedBug.AckBeforeDurable,
+            "lww-no-tiebreak" => PlantedBug.LwwNoTieBreak,
+            "read-ignores-r" => PlantedBug.ReadIgnoresR,
+            "merkle-skip-leaf" => PlantedBug.MerkleSkipLeaf,
+            _ => (PlantedBug)(-1),
+        };
+        return bug != (PlantedBug)(-1);
+    }
+
+    public static string Format(PlantedBug bug) => bug switch
+    {
+        PlantedBug.None => "none",
+        PlantedBug.AckBeforeDurable => "ack-before-durable",
+        PlantedBug.LwwNoTieBreak => "lww-no-tiebreak",
+        PlantedBug.ReadIgnoresR => "read-ignores-r",
+        PlantedBug.MerkleSkipLeaf => "merkle-skip-leaf",
+        _ => bug.ToString(),
+    };
+}

@@ -77,6 +77,14 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer)
         return values;
     }
 
+    /// <summary>A length-prefixed (u32) byte string; the length must fit the rest of the frame.</summary>
+    public byte[] Blob(string field)
+    {
+        int length = I32(field + " length");
+        if (length < 0 || length > Remaining) throw new ProtocolException($"{field} length {length} exceeds the {Remaining} bytes left");
+        return Take(length, field).ToArray();
+    }
+
     public string Key()
     {
         int length = BinaryPrimitives.ReadUInt16BigEndian(Take(2, "key length"));

@@ -22,6 +22,14 @@ internal ref struct CodecWriter(Span<byte> buffer)
         foreach (int v in values) I32(v);
     }
 
+    /// <summary>A length-prefixed (u32) byte string.</summary>
+    public void Blob(byte[] bytes)
+    {
+        I32(bytes.Length);
+        bytes.CopyTo(_buffer[Position..]);
+        Position += bytes.Length;
+    }
+
     public void Key(string key)
     {
         int n = MessageCodec.StrictUtf8.GetBytes(key, _buffer[(Position + 2)..]);

@@ -35,6 +35,8 @@ public static class MessageCodec
             RepairPush m => 1 + 8 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
             RepairPushAck => 1 + 8 + 1,
             Heartbeat => 1 + 8,
+            RingDigest => 1 + 8 + 4,
+            RingStateMessage m => 1 + 4 + m.State.Length,
             _ => throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message)),
         };
     }
@@ -118,6 +120,12 @@ public static class MessageCodec
             case Heartbeat m:
                 w.I64(m.Sequence);
                 break;
+            case RingDigest m:
+                w.I64(m.Version); w.I32(m.Claimant);
+                break;
+            case RingStateMessage m:
+                w.Blob(m.State);
+                break;
             default:
                 throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message));
         }
@@ -148,6 +156,8 @@ public static class MessageCodec
             MessageKind.RepairPush => new RepairPush(r.I64("requestId"), r.Key(), r.Version(), r.Value()),
             MessageKind.RepairPushAck => new RepairPushAck(r.I64("requestId"), r.Bool("ok")),
             MessageKind.Heartbeat => new Heartbeat(r.I64("sequence")),
+            MessageKind.RingDigest => new RingDigest(r.I64("version"), r.NonNegative("claimant")),
+            MessageKind.RingStateMessage => new RingStateMessage(r.Blob("ringState")),
             _ => throw new ProtocolException($"unknown message kind {kind}"),
         };
         if (r.Remaining != 0)

@@ -24,6 +24,8 @@ public enum MessageKind : byte
     RepairPush = 12,
     RepairPushAck = 13,
     Heartbeat = 14,
+    RingDigest = 15,
+    RingStateMessage = 16,
 }
 
 /// <summary>
@@ -82,4 +84,20 @@ public sealed record ReadRepair(string Key, WriteVersion Version, byte[]? Value)
 public sealed record Heartbeat(long Sequence) : Message
 {
     public override MessageKind Kind => MessageKind.Heartbeat;
+}
+
+/// <summary>Gossip, node → random live peer: the ring version it holds. The peer answers with its state if newer, or its own digest if older.</summary>
+public sealed record RingDigest(long Version, int Claimant) : Message
+{
+    public override MessageKind Kind => MessageKind.RingDigest;
+}
+
+/// <summary>Gossip: a whole ring state in <see cref="Membership.RingStateCodec"/> form (checked by the receiver before use).</summary>
+public sealed record RingStateMessage(byte[] State) : Message
+{
+    public override MessageKind Kind => MessageKind.RingStateMessage;
+
+    public bool Equals(RingStateMessage? other) => other is not null && State.AsSpan().SequenceEqual(other.State);
+
+    public override int GetHashCode() => State.Length;
 }

@@ -23,6 +23,9 @@ public enum TimerOwner : byte
 
     /// <summary>The failure detector's next round of heartbeats (id: the heartbeat sequence number).</summary>
     Heartbeat = 7,
+
+    /// <summary>The next gossip round (id: the round number).</summary>
+    Gossip = 8,
 }
 
 /// <summary>A timer's identity: its owner plus an id drawn from that owner's own counter.</summary>

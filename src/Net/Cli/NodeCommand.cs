@@ -37,12 +37,14 @@ public static class NodeCommand
         var maxPerClient = new Option<int?>("--max-requests-per-client") { Description = $"Requests in flight per client address before 429 (default {NodeConfig.DefaultMaxRequestsPerClient})" };
         var heartbeatMs = new Option<int?>("--heartbeat-interval-ms") { Description = "Heartbeat to every peer this often (default 200)" };
         var phiThreshold = new Option<double?>("--phi-threshold") { Description = "Failure detector: a peer whose phi exceeds this is down (default 8)" };
+        var diskReserve = new Option<long?>("--disk-reserve-bytes") { Description = "Refuse writes (507) while the data directory has less free space (default 8 MiB)" };
+        var plant = new Option<string?>("--plant") { Description = "Plant a deliberate bug (tests of checkers only)", Hidden = true };
         var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when standard input closes (used by `meteora cluster`)", Hidden = true };
 
         var repair = new RepairSettings();
 
         var command = new Command("node", "Run one Meteora node");
-        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, secretFile, tlsCert, tlsKey, tlsCa, apiTokenFile, adminTokenFile, maxConnections, maxPerClient, heartbeatMs, phiThreshold, exitWithParent })
+        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, secretFile, tlsCert, tlsKey, tlsCa, apiTokenFile, adminTokenFile, maxConnections, maxPerClient, heartbeatMs, phiThreshold, diskReserve, plant, exitWithParent })
         {
             command.Options.Add(option);
         }
@@ -71,6 +73,8 @@ public static class NodeCommand
             Put(flags, "MaxRequestsPerClient", parse.GetValue(maxPerClient));
             Put(flags, "HeartbeatIntervalMs", parse.GetValue(heartbeatMs));
             Put(flags, "PhiThreshold", parse.GetValue(phiThreshold));
+            Put(flags, "DiskReserveBytes", parse.GetValue(diskReserve));
+            Put(flags, "PlantedBugs", parse.GetValue(plant));
             repair.PutFlags(parse, flags);
             if (parse.GetValue(exitWithParent)) flags[$"{NodeConfig.Section}:ExitWithParent"] = "true";
             if (parse.GetValue(logLevel) is { } level) flags["Logging:LogLevel:Default"] = level;

@@ -3,6 +3,7 @@ using Meteora.Engine;
 using Meteora.Engine.Node;
 using Meteora.Engine.Repair;
 using Meteora.Net.Cli;
+using Meteora.Net.Storage;
 using Meteora.Net.Transport;
 using Microsoft.Extensions.Configuration;
 
@@ -61,6 +62,12 @@ public sealed record NodeConfig
     public const int DefaultMaxHttpConnections = 10_000;
     public const int DefaultMaxRequestsPerClient = 2_048;
 
+    /// <summary>Writes are refused (507) while the data directory's file system has less free space than this.</summary>
+    public long DiskReserveBytes { get; init; } = DiskSpaceGuard.DefaultMinFreeBytes;
+
+    /// <summary>A deliberate bug (hidden `--plant`), so a real-mode checker can show it catches it; never set in production.</summary>
+    public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
+
     /// <summary>Exit when standard input closes: set by <c>meteora cluster</c> so children die with their parent.</summary>
     public bool ExitWithParent { get; init; }
 
@@ -81,6 +88,7 @@ public sealed record NodeConfig
         RequestTimeoutMs = RequestTimeoutMs,
         Repair = Repair,
         FailureDetector = FailureDetector,
+        PlantedBugs = PlantedBugs,
     };
 
     /// <summary>Reads and validates the section; problems throw <see cref="CliUsageException"/> naming the setting.</summary>
@@ -124,6 +132,9 @@ public sealed record NodeConfig
             AdminTokenFile = Text(s, "AdminTokenFile"),
             MaxHttpConnections = Int(s, "MaxHttpConnections", DefaultMaxHttpConnections)!.Value,
             MaxRequestsPerClient = Int(s, "MaxRequestsPerClient", DefaultMaxRequestsPerClient)!.Value,
+            DiskReserveBytes = Long(s, "DiskReserveBytes", DiskSpaceGuard.DefaultMinFreeBytes),
+            PlantedBugs = PlantedBugNames.TryParse(s["PlantedBugs"], out PlantedBug bug) ? bug
+                : throw new CliUsageException($"planted bug must be {PlantedBugNames.Expected}, got '{s["PlantedBugs"]}'"),
             ExitWithParent = s["ExitWithParent"] is { } exit && bool.TryParse(exit, out bool e2) && e2,
         };
         config.Validate();
@@ -144,6 +155,7 @@ public sealed record NodeConfig
         if (MaxHttpConnections < 1) throw new CliUsageException($"max HTTP connections must be positive, got {MaxHttpConnections}");
         if (MaxRequestsPerClient < 1) throw new CliUsageException($"max requests per client must be positive, got {MaxRequestsPerClient}");
         Security.ProtectedMode.Check(Host, ClusterSecretFile);
+        if (DiskReserveBytes < 0) throw new CliUsageException($"disk reserve must be non-negative, got {DiskReserveBytes}");
         RepairSettings.Validate(Repair);
         try
         {
@@ -183,6 +195,14 @@ public sealed record NodeConfig
             throw new CliUsageException($"{Section}:{key} must be an integer, got '{text}'");
         }
         return value;
+    }
+
+    private static long Long(IConfigurationSection section, string key, long fallback)
+    {
+        string? text = section[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) ? value
+            : throw new CliUsageException($"{Section}:{key} must be an integer, got '{text}'");
     }
 
     /// <summary>Peers may be one "ID=HOST:PORT,..." string or a JSON array of such strings.</summary>

@@ -53,6 +53,17 @@ public sealed class NodeRuntime : IAsyncDisposable
     /// <summary>Set when the node must stop (a failed WAL sync); the host watches it.</summary>
     public CancellationTokenSource FatalStop { get; } = new();
 
+    /// <summary>The ring as configured: this node and its peers, all normal, with the addresses peers dial.</summary>
+    private static Engine.Membership.RingState InitialRing(NodeConfig config)
+    {
+        var members = new List<(int, string)> { (config.NodeId, $"{config.Host}:{config.PeerPort}") };
+        foreach (PeerEndpoint peer in config.Peers)
+        {
+            if (peer.NodeId != config.NodeId) members.Add((peer.NodeId, $"{peer.Host}:{peer.Port}"));
+        }
+        return Engine.Membership.RingState.Initial(config.Partitions, config.ReplicationFactor, members);
+    }
+
     public static NodeRuntime Create(NodeConfig config, NodeSecurity security, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(security);
@@ -62,20 +73,26 @@ public sealed class NodeRuntime : IAsyncDisposable
         var layout = RingLayout.Create(config.Partitions, config.RingNodes());
         var placement = new ReplicaPlacement(layout, config.ReplicationFactor);
         var loop = new EventLoop(loggers.CreateLogger<EventLoop>());
-        RocksDbStorage storage = RocksDbStorage.Open(Path.Combine(config.DataDir, "db"), loop);
-        try
+        string dbPath = Path.Combine(config.DataDir, "db");
+        RocksDbStorage storage = DiskFullStartup.OpenWaitingForSpace(() =>
         {
-            CheckIdentity(storage, config);
-        }
-        catch
-        {
-            storage.Dispose();
-            throw;
-        }
+            RocksDbStorage opened = RocksDbStorage.Open(dbPath, loop, new DiskSpaceGuard(dbPath, config.DiskReserveBytes));
+            try
+            {
+                CheckIdentity(opened, config);
+            }
+            catch
+            {
+                opened.Dispose();
+                throw;
+            }
+            return opened;
+        }, logger);
         var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers, failures: loop,
             secret: security.Secret, tls: security.Tls);
         var gateway = new ClientGateway();
-        var node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway);
+        var node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway,
+            ring: InitialRing(config));
         gateway.Attach(loop);
         var metrics = new Metrics.NodeMetrics(loop, storage, transport, node.Counters);
         (loop.Metrics, storage.Metrics, gateway.Metrics) = (metrics.Loop, metrics.Storage, metrics.Client);

@@ -5,15 +5,25 @@ using System.Text.Json.Serialization;
 namespace Meteora.Net.Http;
 
 // Response bodies of the HTTP API. Field names follow the original Meteora API; timestamps are the
-// version's microseconds since the Unix epoch.
+// version's microseconds since the Unix epoch; version is the whole version, "TIMESTAMP.NODE" (the
+// coordinator that wrote it breaks timestamp ties), so a history checker can tell versions apart.
 
-public sealed record GetResponse(string Key, string Value, long Timestamp, int ReadConsistency);
+public sealed record GetResponse(string Key, string Value, long Timestamp, int ReadConsistency, string Version);
 
-public sealed record SetResponse(string Key, string Value, long Timestamp, int WriteConsistency);
+public sealed record SetResponse(string Key, string Value, long Timestamp, int WriteConsistency, string Version);
 
-public sealed record DeleteResponse(string Key, long Timestamp, int WriteConsistency, bool Deleted);
+public sealed record DeleteResponse(string Key, long Timestamp, int WriteConsistency, bool Deleted, string Version);
 
 public sealed record ErrorResponse(string Error);
+
+/// <summary>404 from a get: version is the newest tombstone the replicas held (null: none had the key).</summary>
+public sealed record NotFoundResponse(string Error, string? Version);
+
+/// <summary>
+/// <c>GET /meteora/admin/replica/{key}</c>: what this node holds locally for the key, no quorum, no
+/// read repair. replica: whether the ring places the key on this node.
+/// </summary>
+public sealed record ReplicaValueResponse(string Key, int Node, bool Replica, bool Exists, bool Tombstone, string? Value, long Timestamp, string? Version);
 
 public sealed record UnavailableResponse(string Error, int Acks, int Required);
 
@@ -21,7 +31,11 @@ public sealed record RingPartition(int Partition, int Owner, int[] PreferenceLis
 
 public sealed record RingNodeLoad(int Node, int PartitionsOwned, int PartitionsReplicated);
 
-public sealed record RingResponse(int Partitions, int ReplicationFactor, int[] Nodes, RingNodeLoad[] Load, double ReplicaLoadImbalance, RingPartition[] Ring);
+public sealed record RingResponse(int Partitions, int ReplicationFactor, int[] Nodes, RingNodeLoad[] Load, double ReplicaLoadImbalance, RingPartition[] Ring,
+    long? Version, int? Claimant, RingMember[]? Members, string? PendingChange);
+
+/// <summary>A ring member as the node's gossiped ring state has it: status joining, normal or leaving.</summary>
+public sealed record RingMember(int Id, string Address, string Status);
 
 public sealed record PeerHealth(int Id, string Address, string State, bool Up, double? Phi, long StateChangedUnixMs, long SentFrames, long DroppedFrames, int QueuedFrames);
 
@@ -82,8 +96,11 @@ public sealed record MetricsResponse(
 [JsonSerializable(typeof(SetResponse))]
 [JsonSerializable(typeof(DeleteResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(NotFoundResponse))]
+[JsonSerializable(typeof(ReplicaValueResponse))]
 [JsonSerializable(typeof(UnavailableResponse))]
 [JsonSerializable(typeof(RingResponse))]
+[JsonSerializable(typeof(RingMember))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(MetricsResponse))]
 [JsonSerializable(typeof(RepairStartedResponse))]

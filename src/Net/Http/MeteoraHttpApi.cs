@@ -41,6 +41,7 @@ public static class MeteoraHttpApi
         ("/meteora/repair", "POST"),
         ("/meteora/repair/", "GET"),
         (Metrics.MetricsEndpoint.Path, "GET"),
+        (AdminReplicaApi.Prefix, "GET"),
     ];
 
     /// <summary>Repair ids are short ("r" + 16 hex digits); longer ones cannot exist and are not echoed in full.</summary>
@@ -62,6 +63,7 @@ public static class MeteoraHttpApi
         app.MapGet("/meteora/metrics", (RequestDelegate)MetricsAsync);
         app.MapPost("/meteora/repair", (RequestDelegate)StartRepairAsync);
         app.MapGet("/meteora/repair/{id}", (RequestDelegate)RepairStatusAsync);
+        AdminReplicaApi.Map(app);
         app.MapFallback((RequestDelegate)FallbackAsync);
     }
 
@@ -81,11 +83,13 @@ public static class MeteoraHttpApi
         {
             case ClientStatus.Ok:
                 await JsonReplies.Write(context, StatusCodes.Status200OK,
-                    new GetResponse(key, Encoding.UTF8.GetString(result.Value!), result.Version.TimestampMicros, result.Required),
+                    new GetResponse(key, Encoding.UTF8.GetString(result.Value!), result.Version.TimestampMicros, result.Required, result.Version.ToString()),
                     ApiJsonContext.Api.GetResponse);
                 break;
             case ClientStatus.NotFound:
-                await JsonReplies.Error(context, StatusCodes.Status404NotFound, $"key '{key}' not found");
+                await JsonReplies.Write(context, StatusCodes.Status404NotFound,
+                    new NotFoundResponse($"key '{key}' not found", result.Version.IsZero ? null : result.Version.ToString()),
+                    ApiJsonContext.Api.NotFoundResponse);
                 break;
             default:
                 await WriteFailure(context, result);
@@ -130,12 +134,13 @@ public static class MeteoraHttpApi
             await JsonReplies.Error(context, StatusCodes.Status400BadRequest, parseError);
             return;
         }
+        if (await RefuseWriteAsync(context)) return;
         ClientResult? result = await SubmitAsync(context, ClientOperation.Set, key!, value, consistency);
         if (result is null) return;
         if (result.Status == ClientStatus.Ok)
         {
             await JsonReplies.Write(context, StatusCodes.Status200OK,
-                new SetResponse(key!, Encoding.UTF8.GetString(value!), result.Version.TimestampMicros, result.Required),
+                new SetResponse(key!, Encoding.UTF8.GetString(value!), result.Version.TimestampMicros, result.Required, result.Version.ToString()),
                 ApiJsonContext.Api.SetResponse);
             return;
         }
@@ -150,16 +155,29 @@ public static class MeteoraHttpApi
             await JsonReplies.Error(context, StatusCodes.Status400BadRequest, error!);
             return;
         }
+        if (await RefuseWriteAsync(context)) return;
         ClientResult? result = await SubmitAsync(context, ClientOperation.Delete, key, null, consistency);
         if (result is null) return;
         if (result.Status == ClientStatus.Ok)
         {
             await JsonReplies.Write(context, StatusCodes.Status200OK,
-                new DeleteResponse(key, result.Version.TimestampMicros, result.Required, true),
+                new DeleteResponse(key, result.Version.TimestampMicros, result.Required, true, result.Version.ToString()),
                 ApiJsonContext.Api.DeleteResponse);
             return;
         }
         await WriteFailure(context, result);
+    }
+
+    /// <summary>
+    /// A node whose disk is full takes no write (507 naming the data directory): even as coordinator
+    /// it could not keep its own replica, and the client learns why at once instead of from a quorum
+    /// timeout. Reads go on. Returns true when it answered.
+    /// </summary>
+    private static async Task<bool> RefuseWriteAsync(HttpContext context)
+    {
+        if (Runtime(context).Storage.WriteRefusal is not { } reason) return false;
+        await JsonReplies.Error(context, StatusCodes.Status507InsufficientStorage, reason);
+        return true;
     }
 
     /// <summary>Runs the request on the loop; null if a reply was already written (node stopping or stuck).</summary>
@@ -205,7 +223,7 @@ public static class MeteoraHttpApi
     /// The key is taken from the raw request target and percent-decoded once, so keys may contain
     /// '/', '%' or any UTF-8 (the routing value keeps %2F encoded).
     /// </summary>
-    private static string KeyFromPath(HttpContext context, string prefix)
+    internal static string KeyFromPath(HttpContext context, string prefix)
     {
         string? raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (raw is not null && raw.StartsWith(prefix, StringComparison.Ordinal))
@@ -301,7 +319,7 @@ public static class MeteoraHttpApi
     }
 
     /// <summary>Runs <paramref name="call"/> on the event loop; on timeout or shutdown writes a 503 and returns (false, default).</summary>
-    private static async Task<(bool Answered, T? Value)> CallLoopAsync<T>(HttpContext context, Func<MeteoraNode, T> call)
+    internal static async Task<(bool Answered, T? Value)> CallLoopAsync<T>(HttpContext context, Func<MeteoraNode, T> call)
     {
         NodeRuntime runtime = Runtime(context);
         try
@@ -320,8 +338,9 @@ public static class MeteoraHttpApi
         return (false, default);
     }
 
-    private static Task RingAsync(HttpContext context)
+    private static async Task RingAsync(HttpContext context)
     {
+        RingState? state = await RingStateAsync(Runtime(context), context);
         ReplicaPlacement placement = Runtime(context).Placement;
         RingLayout layout = placement.Layout;
         var ring = new RingPartition[placement.PartitionCount];
@@ -335,9 +354,25 @@ public static class MeteoraHttpApi
         {
             loads[i] = new RingNodeLoad(load.Nodes[i], layout.PartitionsOwnedBy(load.Nodes[i]), load.PartitionsReplicated[i]);
         }
-        return JsonReplies.Write(context, StatusCodes.Status200OK,
-            new RingResponse(placement.PartitionCount, placement.ReplicationFactor, layout.Nodes.ToArray(), loads, load.Imbalance, ring),
+        RingMember[]? members = state is null ? null : Array.ConvertAll([.. state.Members],
+            m => new RingMember(m.NodeId, m.PeerAddress, m.Status.ToString().ToLowerInvariant()));
+        await JsonReplies.Write(context, StatusCodes.Status200OK,
+            new RingResponse(placement.PartitionCount, placement.ReplicationFactor, layout.Nodes.ToArray(), loads, load.Imbalance, ring,
+                state?.Version, state?.Claimant, members, state?.Change?.ToString()),
             ApiJsonContext.Api.RingResponse);
+    }
+
+    private static async Task<RingState?> RingStateAsync(NodeRuntime runtime, HttpContext context)
+    {
+        try
+        {
+            return await runtime.Loop.CallAsync(node => node.Ring, context.RequestAborted)
+                .WaitAsync(TimeSpan.FromMilliseconds(MetricsLoopWaitMs), context.RequestAborted);
+        }
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -362,7 +397,7 @@ public static class MeteoraHttpApi
                 isUp, seen is { } p ? Math.Round(p.Phi, 3) : null, link.StateChangedUnixMs, link.SentFrames, link.DroppedFrames, link.QueuedFrames);
         }
         long uptimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - runtime.StartedUnixMs;
-        string status = runtime.Storage.IsFaulted ? "failed" : "ok";
+        string status = runtime.Storage.IsFaulted ? "failed" : runtime.Storage.Guard.Refusal() is not null ? "disk-full" : "ok";
         await JsonReplies.Write(context, StatusCodes.Status200OK,
             new HealthResponse(runtime.Config.NodeId, status, uptimeMs, runtime.Config.FailureDetector.PhiThreshold, [.. up], [.. down], peers),
             ApiJsonContext.Api.HealthResponse);

@@ -18,6 +18,13 @@ namespace Meteora.Net.Storage;
 /// store then fails every outstanding and later operation and raises <see cref="Faulted"/> so the host
 /// can stop the process (fail-stop, as after a failed fsync nothing about the page cache can be trusted).
 /// </para>
+/// <para>
+/// A full disk is not fatal. <see cref="Guard"/> refuses writes (not applied, so not visible, reported
+/// as failed) while free space is below its reserve. A write that still meets ENOSPC is not applied
+/// either, but RocksDB's WAL writer stays broken after it, so the next sync fails too: that is fatal
+/// only if the batch holds a write that was applied; otherwise every write in it had failed already,
+/// and the store reopens the database once space is back and no applied write waits for a sync.
+/// </para>
 /// </summary>
 public sealed class RocksDbStorage : IStorage, IDisposable
 {
@@ -34,9 +41,15 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     /// <summary>Operations waiting for their sync before <see cref="Write"/> refuses more (the engine's own bound is far lower).</summary>
     public const int MaxPendingOperations = 1_000_000;
 
-    private readonly RocksDb _db;
-    private readonly ColumnFamilyHandle _data;
-    private readonly ColumnFamilyHandle _metadata;
+    private RocksDb _db;
+    private ColumnFamilyHandle _data;
+    private ColumnFamilyHandle _metadata;
+
+    /// <summary>Held by the I/O thread around a WAL sync and by the loop thread around a reopen.</summary>
+    private readonly object _dbLock = new();
+    private volatile bool _walBroken;
+    private long _appliedUnsynced;
+    private long _reopens;
     private readonly WriteOptions _appendWithoutSync = new WriteOptions().SetSync(false);
     private readonly WriteOptions _appendAndSync = new WriteOptions().SetSync(true);
     private readonly IStorageCompletionSink _sink;
@@ -51,9 +64,10 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     private long _writeFailureCount;
     private bool _disposed;
 
-    private RocksDbStorage(RocksDb db, IStorageCompletionSink sink, string path)
+    private RocksDbStorage(RocksDb db, IStorageCompletionSink sink, string path, DiskSpaceGuard guard)
     {
         _db = db;
+        Guard = guard;
         _data = db.GetColumnFamily(DataFamily);
         _metadata = db.GetColumnFamily(MetadataFamily);
         _sink = sink;
@@ -78,14 +92,38 @@ public sealed class RocksDbStorage : IStorage, IDisposable
 
     public bool IsFaulted => _faulted;
 
+    /// <summary>Refuses writes while the disk is (nearly) full.</summary>
+    public DiskSpaceGuard Guard { get; }
+
+    /// <summary>Times the database was reopened after a write met a full disk.</summary>
+    public long Reopens => Interlocked.Read(ref _reopens);
+
+    /// <summary>Null while client writes may be taken; otherwise why not (a full disk, or a failed store).</summary>
+    public string? WriteRefusal => _faulted ? "storage failed: a WAL sync failed and the node is stopping" : Guard.Refusal();
+
     /// <summary>Raised once, on the I/O thread, when a WAL sync fails.</summary>
     public event Action<Exception>? Faulted;
 
-    public static RocksDbStorage Open(string path, IStorageCompletionSink sink)
+    public static RocksDbStorage Open(string path, IStorageCompletionSink sink, DiskSpaceGuard? guard = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(sink);
         Directory.CreateDirectory(path);
+        RocksDb db = OpenDb(path);
+        try
+        {
+            RequireCurrentFormat(db, path);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+        return new RocksDbStorage(db, sink, path, guard ?? new DiskSpaceGuard(path));
+    }
+
+    private static RocksDb OpenDb(string path)
+    {
         var options = new DbOptions()
             .SetCreateIfMissing(true)
             .SetCreateMissingColumnFamilies(true);
@@ -104,16 +142,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         {
             throw new IOException($"cannot open RocksDB at {path}: {e.Message}", e);
         }
-        try
-        {
-            RequireCurrentFormat(db, path);
-        }
-        catch
-        {
-            db.Dispose();
-            throw;
-        }
-        return new RocksDbStorage(db, sink, path);
+        return db;
     }
 
     /// <summary>
@@ -162,7 +191,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     {
         ArgumentNullException.ThrowIfNull(value);
         bool applied = false;
-        if (!_faulted)
+        if (ReadyToWrite())
         {
             Span<byte> encodedKey = stackalloc byte[StorageKeys.MaxEncodedBytes];
             int keyLength = StorageKeys.Encode(partition, key, encodedKey);
@@ -177,6 +206,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             catch (RocksDbException)
             {
                 // Not applied, so not visible: report it as failed, in order, through the queue.
+                _walBroken = true;
             }
             finally
             {
@@ -193,7 +223,37 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         else Volatile.Write(ref _writeFailureCount, _writeFailureCount + 1);
     }
 
-    public void Sync(long completionToken) => Enqueue(new PendingOperation(completionToken, !_faulted));
+    public void Sync(long completionToken) => Enqueue(new PendingOperation(completionToken, !_faulted && !_walBroken, Barrier: true));
+
+    /// <summary>
+    /// On the loop thread, before a write: false (refuse it) while the store failed or the disk is
+    /// full; after a write met a full disk, reopens the database first, once space is back and no
+    /// applied write still waits for its sync (that one's sync decides whether the store fails).
+    /// </summary>
+    private bool ReadyToWrite()
+    {
+        if (_faulted || Guard.Refusal() is not null) return false;
+        if (!_walBroken) return true;
+        if (Interlocked.Read(ref _appliedUnsynced) > 0) return false;
+        lock (_dbLock)
+        {
+            try
+            {
+                _db.Dispose();
+                _db = OpenDb(Path);
+                _data = _db.GetColumnFamily(DataFamily);
+                _metadata = _db.GetColumnFamily(MetadataFamily);
+            }
+            catch (IOException e)
+            {
+                Fail(e); // the database is closed: nothing can be served any more
+                return false;
+            }
+            _walBroken = false;
+            Interlocked.Increment(ref _reopens);
+            return true;
+        }
+    }
 
     /// <summary>
     /// Up to <paramref name="maxCount"/> entries of <paramref name="partition"/> whose token-high-64 is in
@@ -246,7 +306,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     /// <summary>Removes a tombstone past its grace period if the key still holds exactly that tombstone; completes like a write.</summary>
     public void Purge(int partition, string key, WriteVersion tombstone, long completionToken)
     {
-        bool ok = !_faulted;
+        bool ok = ReadyToWrite();
         if (ok && TryGet(partition, key, out StoredValue current) && current.IsTombstone && current.Version == tombstone)
         {
             Span<byte> encodedKey = stackalloc byte[StorageKeys.MaxEncodedBytes];
@@ -258,6 +318,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             catch (RocksDbException)
             {
                 ok = false;
+                _walBroken = true;
             }
             Count(ok);
         }
@@ -280,6 +341,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
                 throw new InvalidOperationException($"storage has {MaxPendingOperations} operations waiting for a sync");
             }
             _queued.Add(operation);
+            if (operation.Applied && !operation.Barrier) Interlocked.Increment(ref _appliedUnsynced);
             if (_queued.Count == 1) Monitor.Pulse(_gate);
         }
     }
@@ -296,11 +358,12 @@ public sealed class RocksDbStorage : IStorage, IDisposable
                 (batch, _queued) = (_queued, batch);
             }
             long syncStarted = Stopwatch.GetTimestamp();
-            bool synced = SyncWal();
+            bool synced = SyncWal(batch);
             Metrics?.ObserveSync(batch.Count, Stopwatch.GetElapsedTime(syncStarted));
             foreach (PendingOperation operation in batch)
             {
                 _sink.OnStorageCompleted(operation.Token, synced && operation.Applied);
+                if (operation.Applied && !operation.Barrier) Interlocked.Decrement(ref _appliedUnsynced);
             }
             _sink.OnStorageBatchCompleted();
             Interlocked.Add(ref _completedCount, batch.Count);
@@ -309,22 +372,36 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     }
 
     /// <summary>One fsync of the WAL covers every append made before it, i.e. the whole batch.</summary>
-    private bool SyncWal()
+    private bool SyncWal(List<PendingOperation> batch)
     {
         if (_faulted) return false;
         // Even a batch of only Sync barriers needs the fsync: a barrier promises earlier writes are durable.
         try
         {
-            Native.Instance.rocksdb_flush_wal(_db.Handle, 1);
+            lock (_dbLock) Native.Instance.rocksdb_flush_wal(_db.Handle, 1);
             Interlocked.Increment(ref _syncCount);
             return true;
         }
         catch (Exception e) when (e is RocksDbException or IOException)
         {
-            _faulted = true;
-            Faulted?.Invoke(e);
+            // A WAL broken by a failed append (full disk) fails every sync after it. If nothing in the
+            // batch was applied, nothing visible is undurable (earlier batches synced): fail the batch,
+            // stay up, and reopen the database before the next write.
+            if (!batch.Exists(o => o.Applied && !o.Barrier))
+            {
+                _walBroken = true;
+                return false;
+            }
+            Fail(e);
             return false;
         }
+    }
+
+    private void Fail(Exception e)
+    {
+        if (_faulted) return;
+        _faulted = true;
+        Faulted?.Invoke(e);
     }
 
     /// <summary>Stops the I/O thread after it completed everything queued (one final sync), then closes the database.</summary>
@@ -338,10 +415,10 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             Monitor.Pulse(_gate);
         }
         _ioThread.Join();
-        _db.Dispose();
+        lock (_dbLock) _db.Dispose();
     }
 
-    private readonly record struct PendingOperation(long Token, bool Applied);
+    private readonly record struct PendingOperation(long Token, bool Applied, bool Barrier = false);
 
     private sealed class StoredValueDeserializer : ISpanDeserializer<StoredValue?>
     {

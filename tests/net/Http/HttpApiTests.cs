@@ -228,6 +228,13 @@ public sealed class HttpApiTests(ThreeNodeClusterFixture fixture) : IClassFixtur
         Assert.Equal(64, ring.GetProperty("partitions").GetInt32());
         Assert.Equal(3, ring.GetProperty("replicationFactor").GetInt32());
         Assert.Equal(new[] { 0, 1, 2 }, ring.GetProperty("nodes").EnumerateArray().Select(e => e.GetInt32()));
+        // The gossiped ring state: version 1 as configured, claimant the lowest id, members with the addresses peers dial.
+        Assert.Equal(1, ring.GetProperty("version").GetInt64());
+        Assert.Equal(0, ring.GetProperty("claimant").GetInt32());
+        JsonElement[] members = [.. ring.GetProperty("members").EnumerateArray()];
+        Assert.Equal([0, 1, 2], members.Select(m => m.GetProperty("id").GetInt32()));
+        Assert.All(members, m => Assert.Equal("normal", m.GetProperty("status").GetString()));
+        Assert.Equal($"127.0.0.1:{Cluster[1].PeerPort}", members[1].GetProperty("address").GetString());
         JsonElement partitions = ring.GetProperty("ring");
         Assert.Equal(64, partitions.GetArrayLength());
         foreach (JsonElement partition in partitions.EnumerateArray())

@@ -1,0 +1,53 @@
+using Meteora.Engine.Membership;
+using Meteora.Engine.Protocol;
+
+namespace Meteora.Tests.Sim;
+
+public sealed class RingGossipTests
+{
+    private static RingState Ring(int nodes, long version)
+    {
+        RingState initial = RingState.Initial(64, 3, Enumerable.Range(0, nodes).Select(i => (i, $"node-{i}")));
+        return initial.With(version, initial.Claimant, initial.MembersCopy(), initial.Current, null, null, new());
+    }
+
+    private static void GossipRounds(ManualCluster cluster, int rounds)
+    {
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (ManualCluster.Host host in cluster.Hosts) host.FireTimers();
+            while (cluster.Deliver() > 0)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void The_newest_ring_spreads_to_every_node_by_push_pull()
+    {
+        var cluster = new ManualCluster(4, rings: id => id == 3 ? Ring(4, 7) : null);
+        Assert.Equal([1, 1, 1, 7], cluster.Hosts.Select(h => h.Node.Ring.Version));
+        GossipRounds(cluster, 30);
+        Assert.All(cluster.Hosts, h => Assert.Equal(7, h.Node.Ring.Version));
+        Assert.All(cluster.Hosts, h => Assert.Equal(0, h.Node.RingStatesRejected));
+        foreach (ManualCluster.Host host in cluster.Hosts) host.Node.CheckInvariants(deep: true);
+    }
+
+    [Fact]
+    public void A_corrupt_or_foreign_ring_state_is_refused_and_counted()
+    {
+        var cluster = new ManualCluster(3);
+        cluster[1].OnMessage(0, new RingStateMessage([1, 2, 3]));
+        // Newer, decodable, but a different layout (a fourth node): not the ring this node serves.
+        cluster[1].OnMessage(0, new RingStateMessage(RingStateCodec.Encode(Ring(4, 9))));
+        Assert.Equal(2, cluster[1].RingStatesRejected);
+        Assert.Equal(1, cluster[1].Ring.Version);
+        cluster[1].CheckInvariants(deep: true);
+    }
+
+    [Fact]
+    public void A_node_refuses_to_start_with_a_ring_it_does_not_serve()
+    {
+        Assert.Throws<ArgumentException>(() => new ManualCluster(3, rings: id => id == 0 ? Ring(4, 2) : null));
+    }
+}
