@@ -45,9 +45,8 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
 
     /// <summary>Events raised on the loop thread itself (a failed send): run right after the current event returns, never re-entrantly.</summary>
     private readonly Queue<LoopEvent> _deferred = new();
-    /// <summary>Set by a producer when the loop sleeps (<see cref="_sleeping"/>); no spinning, the cores belong to Kestrel.</summary>
-    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
-    private int _sleeping;
+    private readonly LoopWake _wake = new();
+    private readonly Func<bool> _hasWork;
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private MeteoraNode? _node;
@@ -59,6 +58,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     {
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _thread = new Thread(Run) { IsBackground = true, Name = "meteora-event-loop" };
+        _hasWork = () => _events.Reader.Count > 0 || _events.Reader.Completion.IsCompleted;
     }
 
     public long EventsRun => Interlocked.Read(ref _eventsRun);
@@ -91,7 +91,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     {
         if (_events.Writer.TryWrite(loopEvent))
         {
-            WakeIfSleeping();
+            _wake.AfterPost();
             return ValueTask.CompletedTask;
         }
         return PostSlowAsync(loopEvent, cancellationToken);
@@ -102,7 +102,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         try
         {
             await _events.Writer.WriteAsync(loopEvent, cancellationToken).ConfigureAwait(false);
-            WakeIfSleeping();
+            _wake.AfterPost();
         }
         catch (ChannelClosedException e)
         {
@@ -124,7 +124,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     {
         if (_events.Writer.TryWrite(loopEvent))
         {
-            WakeIfSleeping();
+            _wake.AfterPost();
             return;
         }
         PostSlowAsync(loopEvent, CancellationToken.None).AsTask().GetAwaiter().GetResult();
@@ -161,7 +161,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
         }
         if (_events.Writer.TryWrite(failed))
         {
-            WakeIfSleeping();
+            _wake.AfterPost();
             return;
         }
         _ = Task.Run(async () => await PostAsync(failed).ConfigureAwait(false));
@@ -206,33 +206,11 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
                 waitMs = (int)Math.Clamp((dueMicros - NowMicros() + 999) / 1000, 0, int.MaxValue);
                 if (waitMs == 0) continue;
             }
-            if (!WaitForWork(reader, waitMs)) break;
+            _wake.Sleep(_hasWork, waitMs);
+            if (reader.Completion.IsCompleted) break;
         }
         if (_faulted) AbandonQueued(new InvalidOperationException("the node stopped after an engine failure"));
         _logger.LogDebug("event loop stopped after {Events} events", EventsRun);
-    }
-
-    /// <summary>
-    /// Sleeps until a producer posts, the channel is completed, or <paramref name="waitMs"/> passes; false
-    /// once the channel is completed and drained. The wake-up is a kernel event set by the producer
-    /// itself, not a thread-pool continuation: under HTTP load the pool's queue is long, and waiting for
-    /// a pool thread to complete a WaitToReadAsync task put milliseconds between a post and its run.
-    /// </summary>
-    private bool WaitForWork(ChannelReader<LoopEvent> reader, int waitMs)
-    {
-        // Announce the sleep before the last look at the channel: a producer that wrote after that look
-        // sees the flag (both sides use full fences) and sets the event, so no post is slept through.
-        Interlocked.Exchange(ref _sleeping, 1);
-        if (reader.Count == 0 && !reader.Completion.IsCompleted) _wake.Wait(waitMs);
-        _wake.Reset();
-        Volatile.Write(ref _sleeping, 0);
-        return !reader.Completion.IsCompleted;
-    }
-
-    /// <summary>Called by a producer after each write: wakes the loop if it announced a sleep.</summary>
-    private void WakeIfSleeping()
-    {
-        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0) _wake.Set();
     }
 
     /// <summary>Fires every timer that is due; returns how many fired.</summary>
@@ -319,7 +297,7 @@ public sealed class EventLoop : IScheduler, IStorageCompletionSink, ISendFailure
     public void Stop()
     {
         _events.Writer.TryComplete();
-        _wake.Set();
+        _wake.WakeForStop();
         if (_thread.IsAlive) _thread.Join();
         _deferred.Clear();
         AbandonQueued(new ObjectDisposedException("the node is shutting down"));
