@@ -2,12 +2,10 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
-using Meteora.Engine.Membership;
 using Meteora.Engine.Node;
 using Meteora.Engine.Repair;
 using Meteora.Engine.Ring;
 using Meteora.Net.Hosting;
-using Meteora.Net.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -17,7 +15,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Meteora.Net.Http;
 
 /// <summary>
-/// The client API (compatible with the original Meteora): get, set, delete, ring and health. Handlers
+/// The client API (compatible with the original Meteora): get, set, delete and repair (ring, health and
+/// metrics are in <see cref="StatusApi"/>). Handlers
 /// post to the node's event loop through <see cref="Runtime.ClientGateway"/> and map the engine's
 /// result to a status code: 200, 404 (missing key or tombstone), 400 (bad input, naming it),
 /// 413 (body over the limit), 503 (quorum not reached, with acks/required). Errors are JSON, never a stack trace.
@@ -58,9 +57,9 @@ public static class MeteoraHttpApi
         app.MapGet("/meteora/get/{*key}", (RequestDelegate)GetAsync);
         app.MapPut("/meteora/set", (RequestDelegate)SetAsync);
         app.MapDelete("/meteora/delete/{*key}", (RequestDelegate)DeleteAsync);
-        app.MapGet("/meteora/ring", (RequestDelegate)RingAsync);
-        app.MapGet("/meteora/health", (RequestDelegate)HealthAsync);
-        app.MapGet("/meteora/metrics", (RequestDelegate)MetricsAsync);
+        app.MapGet("/meteora/ring", (RequestDelegate)StatusApi.RingAsync);
+        app.MapGet("/meteora/health", (RequestDelegate)StatusApi.HealthAsync);
+        app.MapGet("/meteora/metrics", (RequestDelegate)StatusApi.MetricsAsync);
         app.MapPost("/meteora/repair", (RequestDelegate)StartRepairAsync);
         app.MapGet("/meteora/repair/{id}", (RequestDelegate)RepairStatusAsync);
         AdminReplicaApi.Map(app);
@@ -336,116 +335,6 @@ public static class MeteoraHttpApi
             await JsonReplies.Error(context, StatusCodes.Status503ServiceUnavailable, "node is shutting down");
         }
         return (false, default);
-    }
-
-    private static async Task RingAsync(HttpContext context)
-    {
-        RingState? state = await RingStateAsync(Runtime(context), context);
-        ReplicaPlacement placement = Runtime(context).Placement;
-        RingLayout layout = placement.Layout;
-        var ring = new RingPartition[placement.PartitionCount];
-        for (int p = 0; p < ring.Length; p++)
-        {
-            ring[p] = new RingPartition(p, layout.OwnerOf(p), placement.PreferenceList(p).ToArray());
-        }
-        ReplicaLoad load = placement.ReplicaLoad();
-        var loads = new RingNodeLoad[load.Nodes.Length];
-        for (int i = 0; i < loads.Length; i++)
-        {
-            loads[i] = new RingNodeLoad(load.Nodes[i], layout.PartitionsOwnedBy(load.Nodes[i]), load.PartitionsReplicated[i]);
-        }
-        RingMember[]? members = state is null ? null : Array.ConvertAll([.. state.Members],
-            m => new RingMember(m.NodeId, m.PeerAddress, m.Status.ToString().ToLowerInvariant()));
-        await JsonReplies.Write(context, StatusCodes.Status200OK,
-            new RingResponse(placement.PartitionCount, placement.ReplicationFactor, layout.Nodes.ToArray(), loads, load.Imbalance, ring,
-                state?.Version, state?.Claimant, members, state?.Change?.ToString()),
-            ApiJsonContext.Api.RingResponse);
-    }
-
-    private static async Task<RingState?> RingStateAsync(NodeRuntime runtime, HttpContext context)
-    {
-        try
-        {
-            return await runtime.Loop.CallAsync(node => node.Ring, context.RequestAborted)
-                .WaitAsync(TimeSpan.FromMilliseconds(MetricsLoopWaitMs), context.RequestAborted);
-        }
-        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// A peer is up when its link is connected and the failure detector does not suspect it (phi at or
-    /// under the threshold). Phi is null when the event loop did not answer in time.
-    /// </summary>
-    private static async Task HealthAsync(HttpContext context)
-    {
-        NodeRuntime runtime = Runtime(context);
-        PeerLiveness[]? liveness = await PeerLivenessAsync(runtime, context);
-        IReadOnlyList<PeerLink> links = runtime.Transport.Links;
-        var peers = new PeerHealth[links.Count];
-        var up = new List<int>();
-        var down = new List<int>();
-        for (int i = 0; i < links.Count; i++)
-        {
-            PeerLink link = links[i];
-            PeerLiveness? seen = liveness is null ? null : Array.Find(liveness, p => p.Node == link.Endpoint.NodeId);
-            bool isUp = link.State == PeerLinkState.Up && (seen is not { } s || s.Up);
-            (isUp ? up : down).Add(link.Endpoint.NodeId);
-            peers[i] = new PeerHealth(link.Endpoint.NodeId, $"{link.Endpoint.Host}:{link.Endpoint.Port}", link.State.ToString().ToLowerInvariant(),
-                isUp, seen is { } p ? Math.Round(p.Phi, 3) : null, link.StateChangedUnixMs, link.SentFrames, link.DroppedFrames, link.QueuedFrames);
-        }
-        long uptimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - runtime.StartedUnixMs;
-        string status = runtime.Storage.IsFaulted ? "failed" : runtime.Storage.Guard.Refusal() is not null ? "disk-full" : "ok";
-        await JsonReplies.Write(context, StatusCodes.Status200OK,
-            new HealthResponse(runtime.Config.NodeId, status, uptimeMs, runtime.Config.FailureDetector.PhiThreshold, [.. up], [.. down], peers),
-            ApiJsonContext.Api.HealthResponse);
-    }
-
-    private static async Task<PeerLiveness[]?> PeerLivenessAsync(NodeRuntime runtime, HttpContext context)
-    {
-        try
-        {
-            // A stuck loop must not hang health: wait briefly, then report what needs no loop.
-            return await runtime.Loop.CallAsync(node => node.PeerLiveness(), context.RequestAborted)
-                .WaitAsync(TimeSpan.FromMilliseconds(MetricsLoopWaitMs), context.RequestAborted);
-        }
-        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
-        {
-            return null;
-        }
-    }
-
-    private static async Task MetricsAsync(HttpContext context)
-    {
-        NodeRuntime runtime = Runtime(context);
-        RepairOptions repairOptions = runtime.Config.Repair;
-        (RepairStatus? Running, long Purged)? repair = null;
-        try
-        {
-            // A stuck loop must not hang metrics: wait briefly, then report what needs no loop.
-            repair = await runtime.Loop.CallAsync(node => (node.RunningRepair, node.TombstonesPurged), context.RequestAborted)
-                .WaitAsync(TimeSpan.FromMilliseconds(MetricsLoopWaitMs), context.RequestAborted);
-        }
-        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
-        {
-        }
-        PeerInboundStats inbound = context.RequestServices.GetRequiredService<PeerInboundContext>().Stats;
-        long sent = 0, dropped = 0;
-        foreach (PeerLink link in runtime.Transport.Links)
-        {
-            sent += link.SentFrames;
-            dropped += link.DroppedFrames;
-        }
-        var repairMetrics = new RepairMetrics(repairOptions.MerkleDepth, repairOptions.AntiEntropyIntervalMs, repairOptions.TombstoneGraceMs,
-            repair?.Purged, repair?.Running is { } running ? RepairStatusResponse.From(running) : null);
-        await JsonReplies.Write(context, StatusCodes.Status200OK,
-            new MetricsResponse(runtime.Config.NodeId, runtime.Loop.EventsRun, runtime.Storage.CompletedCount, runtime.Storage.SyncCount,
-                inbound.FramesReceived, inbound.ConnectionsAccepted, inbound.ConnectionsRejected, sent, dropped,
-                runtime.Transport.SendFailuresReported, inbound.AuthenticationFailures,
-                context.RequestServices.GetRequiredService<HttpConnectionLimit>().Refused, repairMetrics),
-            ApiJsonContext.Api.MetricsResponse);
     }
 
     /// <summary>Unknown routes get 404 JSON; a known path with the wrong method gets 405 JSON with Allow.</summary>

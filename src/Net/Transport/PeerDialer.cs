@@ -15,6 +15,17 @@ public sealed class PeerDialer(PeerEndpoint endpoint, int localNodeId, int parti
 {
     public const int ConnectTimeoutMs = 1_000;
 
+    /// <summary>
+    /// Linux TCP_USER_TIMEOUT (RFC 5482): a connection whose sent data stays unacknowledged this long
+    /// is aborted, so after a partition heals the link reconnects instead of waiting out TCP's
+    /// retransmission backoff on the old connection (seen by the nemesis, partition faults). Heartbeats
+    /// keep data flowing, so a dead peer is noticed within about this time.
+    /// </summary>
+    public const int UnacknowledgedTimeoutMs = 5_000;
+
+    private const int IpProtocolTcp = 6;
+    private const int TcpUserTimeoutOption = 18;
+
     public PeerEndpoint Endpoint => endpoint;
 
     public async Task<Stream> ConnectAsync(CancellationToken stop)
@@ -65,9 +76,28 @@ public sealed class PeerDialer(PeerEndpoint endpoint, int localNodeId, int parti
         return payload;
     }
 
-    private async Task<Socket> ConnectSocketAsync(CancellationToken stop)
+    /// <summary>A TCP socket for a peer link: no Nagle delay, and on Linux the unacknowledged-data timeout.</summary>
+    public static Socket NewSocket()
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (OperatingSystem.IsLinux())
+        {
+            socket.SetRawSocketOption(IpProtocolTcp, TcpUserTimeoutOption, BitConverter.GetBytes(UnacknowledgedTimeoutMs));
+        }
+        return socket;
+    }
+
+    /// <summary>The socket's TCP_USER_TIMEOUT in ms (Linux), for tests.</summary>
+    public static int UnacknowledgedTimeoutOf(Socket socket)
+    {
+        var value = new byte[4];
+        socket.GetRawSocketOption(IpProtocolTcp, TcpUserTimeoutOption, value);
+        return BitConverter.ToInt32(value);
+    }
+
+    private async Task<Socket> ConnectSocketAsync(CancellationToken stop)
+    {
+        Socket socket = NewSocket();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         timeout.CancelAfter(ConnectTimeoutMs);
         try

@@ -26,14 +26,30 @@ public sealed class RocksDbStorageHarness : IStorageHarness, IStorageCompletionS
         get { lock (_gate) return [.. _completionThreads]; }
     }
 
+    /// <summary>While set and not yet released, the I/O thread's first completion callback waits here (to pile up writes behind one sync).</summary>
+    public ManualResetEventSlim? HoldFirstCompletion { get; set; }
+
+    /// <summary>Set once the I/O thread is inside its first completion callback.</summary>
+    public ManualResetEventSlim FirstCompletionArrived { get; } = new();
+
     public void OnStorageCompleted(long completionToken, bool durable)
     {
+        if (!FirstCompletionArrived.IsSet)
+        {
+            FirstCompletionArrived.Set();
+            HoldFirstCompletion?.Wait(CompletionTimeoutMs);
+        }
         lock (_gate)
         {
             _completions.Add(new Completion(completionToken, durable));
             _completionThreads.Add(Environment.CurrentManagedThreadId);
             Monitor.PulseAll(_gate);
         }
+    }
+
+    public IReadOnlyList<Completion> Completed()
+    {
+        lock (_gate) return [.. _completions];
     }
 
     public IReadOnlyList<Completion> CompleteAll(int expectedTotal)

@@ -80,4 +80,13 @@ public sealed class PeerHandshakeTests
         byte[] wire = [.. hello, .. PeerHandshake.EncodeChallenge(Secret, hello, listenerNonce), .. PeerHandshake.DialerProof(Secret, hello, listenerNonce)];
         Assert.Equal(-1, wire.AsSpan().IndexOf(Secret.AsSpan(0, 8)));
     }
+
+    [Fact]
+    public void PeerSocketsGiveUpOnUnacknowledgedDataAfterTheTimeout()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "the peer transport's TCP_USER_TIMEOUT is Linux-only; these tests run on Linux");
+        using System.Net.Sockets.Socket socket = PeerDialer.NewSocket();
+        Assert.Equal(PeerDialer.UnacknowledgedTimeoutMs, PeerDialer.UnacknowledgedTimeoutOf(socket));
+        Assert.True(socket.NoDelay);
+    }
 }

@@ -1,0 +1,112 @@
+using Meteora.Engine.Membership;
+using Meteora.Engine.Node;
+using Meteora.Engine.Repair;
+using Meteora.Engine.Ring;
+using Meteora.Net.Hosting;
+using Meteora.Net.Transport;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meteora.Net.Http;
+
+/// <summary>
+/// What a node says about itself and its cluster: <c>/meteora/ring</c>, <c>/meteora/health</c> and the
+/// JSON <c>/meteora/metrics</c>. Figures owned by the event loop are asked for briefly
+/// (<see cref="MeteoraHttpApi.MetricsLoopWaitMs"/>): a stuck loop must not hang these pages, so they
+/// then report what needs no loop.
+/// </summary>
+internal static class StatusApi
+{
+    private static NodeRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<NodeRuntime>();
+
+    internal static async Task RingAsync(HttpContext context)
+    {
+        RingState? state = await BrieflyAsync(Runtime(context), context, node => node.Ring);
+        ReplicaPlacement placement = Runtime(context).Placement;
+        RingLayout layout = placement.Layout;
+        var ring = new RingPartition[placement.PartitionCount];
+        for (int p = 0; p < ring.Length; p++)
+        {
+            ring[p] = new RingPartition(p, layout.OwnerOf(p), placement.PreferenceList(p).ToArray());
+        }
+        ReplicaLoad load = placement.ReplicaLoad();
+        var loads = new RingNodeLoad[load.Nodes.Length];
+        for (int i = 0; i < loads.Length; i++)
+        {
+            loads[i] = new RingNodeLoad(load.Nodes[i], layout.PartitionsOwnedBy(load.Nodes[i]), load.PartitionsReplicated[i]);
+        }
+        RingMember[]? members = state is null ? null : Array.ConvertAll([.. state.Members],
+            m => new RingMember(m.NodeId, m.PeerAddress, m.Status.ToString().ToLowerInvariant()));
+        await JsonReplies.Write(context, StatusCodes.Status200OK,
+            new RingResponse(placement.PartitionCount, placement.ReplicationFactor, layout.Nodes.ToArray(), loads, load.Imbalance, ring,
+                state?.Version, state?.Claimant, members, state?.Change?.ToString()),
+            ApiJsonContext.Api.RingResponse);
+    }
+
+
+    /// <summary>
+    /// A peer is up when its link is connected and the failure detector does not suspect it (phi at or
+    /// under the threshold). Phi is null when the event loop did not answer in time.
+    /// </summary>
+    internal static async Task HealthAsync(HttpContext context)
+    {
+        NodeRuntime runtime = Runtime(context);
+        PeerLiveness[]? liveness = await BrieflyAsync(runtime, context, node => node.PeerLiveness());
+        IReadOnlyList<PeerLink> links = runtime.Transport.Links;
+        var peers = new PeerHealth[links.Count];
+        var up = new List<int>();
+        var down = new List<int>();
+        for (int i = 0; i < links.Count; i++)
+        {
+            PeerLink link = links[i];
+            PeerLiveness? seen = liveness is null ? null : Array.Find(liveness, p => p.Node == link.Endpoint.NodeId);
+            bool isUp = link.State == PeerLinkState.Up && (seen is not { } s || s.Up);
+            (isUp ? up : down).Add(link.Endpoint.NodeId);
+            peers[i] = new PeerHealth(link.Endpoint.NodeId, $"{link.Endpoint.Host}:{link.Endpoint.Port}", link.State.ToString().ToLowerInvariant(),
+                isUp, seen is { } p ? Math.Round(p.Phi, 3) : null, link.StateChangedUnixMs, link.SentFrames, link.DroppedFrames, link.QueuedFrames);
+        }
+        long uptimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - runtime.StartedUnixMs;
+        string status = runtime.Storage.IsFaulted ? "failed" : runtime.Storage.Guard.Refusal() is not null ? "disk-full" : "ok";
+        await JsonReplies.Write(context, StatusCodes.Status200OK,
+            new HealthResponse(runtime.Config.NodeId, status, uptimeMs, runtime.Config.FailureDetector.PhiThreshold, [.. up], [.. down], peers),
+            ApiJsonContext.Api.HealthResponse);
+    }
+
+
+    internal static async Task MetricsAsync(HttpContext context)
+    {
+        NodeRuntime runtime = Runtime(context);
+        RepairOptions repairOptions = runtime.Config.Repair;
+        (RepairStatus? Running, long Purged)? repair =
+            await BrieflyAsync(runtime, context, node => ((RepairStatus? Running, long Purged)?)(node.RunningRepair, node.TombstonesPurged));
+        PeerInboundStats inbound = context.RequestServices.GetRequiredService<PeerInboundContext>().Stats;
+        long sent = 0, dropped = 0;
+        foreach (PeerLink link in runtime.Transport.Links)
+        {
+            sent += link.SentFrames;
+            dropped += link.DroppedFrames;
+        }
+        var repairMetrics = new RepairMetrics(repairOptions.MerkleDepth, repairOptions.AntiEntropyIntervalMs, repairOptions.TombstoneGraceMs,
+            repair?.Purged, repair?.Running is { } running ? RepairStatusResponse.From(running) : null);
+        await JsonReplies.Write(context, StatusCodes.Status200OK,
+            new MetricsResponse(runtime.Config.NodeId, runtime.Loop.EventsRun, runtime.Storage.CompletedCount, runtime.Storage.SyncCount,
+                inbound.FramesReceived, inbound.ConnectionsAccepted, inbound.ConnectionsRejected, sent, dropped,
+                runtime.Transport.SendFailuresReported, inbound.AuthenticationFailures,
+                context.RequestServices.GetRequiredService<HttpConnectionLimit>().Refused, repairMetrics),
+            ApiJsonContext.Api.MetricsResponse);
+    }
+
+    /// <summary>Runs <paramref name="call"/> on the loop; default when it does not answer within the wait.</summary>
+    private static async Task<T?> BrieflyAsync<T>(NodeRuntime runtime, HttpContext context, Func<MeteoraNode, T> call)
+    {
+        try
+        {
+            return await runtime.Loop.CallAsync(call, context.RequestAborted)
+                .WaitAsync(TimeSpan.FromMilliseconds(MeteoraHttpApi.MetricsLoopWaitMs), context.RequestAborted);
+        }
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException)
+        {
+            return default;
+        }
+    }
+}
