@@ -61,11 +61,14 @@ internal sealed class RingGossip
     public void OnDigest(int fromNode, RingDigest digest)
     {
         if (fromNode == _self || _ring.MemberOf(fromNode) is null) return;
-        bool theirsNewer = digest.Version > _ring.Version || (digest.Version == _ring.Version && digest.Claimant < _ring.Claimant);
-        bool same = digest.Version == _ring.Version && digest.Claimant == _ring.Claimant;
-        if (same) return;
-        if (theirsNewer) _outbox.Send(fromNode, new RingDigest(_ring.Version, _ring.Claimant)); // pull: they answer with their state
-        else _outbox.Send(fromNode, new RingStateMessage(_encoded));
+        if (RingState.Supersedes(digest.Version, digest.Claimant, _ring.Version, _ring.Claimant))
+        {
+            _outbox.Send(fromNode, new RingDigest(_ring.Version, _ring.Claimant)); // pull: they answer with their state
+        }
+        else if (RingState.Supersedes(_ring.Version, _ring.Claimant, digest.Version, digest.Claimant))
+        {
+            _outbox.Send(fromNode, new RingStateMessage(_encoded));
+        }
     }
 
     public void OnState(int fromNode, RingStateMessage message)
@@ -115,8 +118,9 @@ internal sealed class RingGossip
 
     public void CheckInvariants(bool deep)
     {
-        if (!Serves(_ring)) throw new InvalidOperationException($"ring version {_ring.Version} is not the layout this node serves");
+        // The ring changes only by adoption, which checks Serves; recomparing Q owners belongs to the deep check.
         if (!deep) return;
+        if (!Serves(_ring)) throw new InvalidOperationException($"ring version {_ring.Version} is not the layout this node serves");
         _ring.CheckInvariants();
         if (!RingStateCodec.Encode(_ring).AsSpan().SequenceEqual(_encoded)) throw new InvalidOperationException("cached ring encoding is stale");
     }

@@ -70,9 +70,12 @@ public sealed class RingState
     public bool Supersedes(RingState other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (Version != other.Version) return Version > other.Version;
-        return Claimant < other.Claimant;
+        return Supersedes(Version, Claimant, other.Version, other.Claimant);
     }
+
+    /// <summary>The same order on (version, claimant) pairs, for digests that carry only those.</summary>
+    public static bool Supersedes(long version, int claimant, long otherVersion, int otherClaimant) =>
+        version != otherVersion ? version > otherVersion : claimant < otherClaimant;
 
     /// <summary>Every (partition, node) the running change waits for, ascending; empty when none runs.</summary>
     public List<(int Partition, int Node)> PendingTransfers()

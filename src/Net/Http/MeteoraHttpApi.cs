@@ -66,7 +66,7 @@ public static class MeteoraHttpApi
         app.MapFallback((RequestDelegate)FallbackAsync);
     }
 
-    private static NodeRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<NodeRuntime>();
+    internal static NodeRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<NodeRuntime>();
 
     private static async Task GetAsync(HttpContext context)
     {

@@ -17,12 +17,10 @@ namespace Meteora.Net.Http;
 /// </summary>
 internal static class StatusApi
 {
-    private static NodeRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<NodeRuntime>();
-
     internal static async Task RingAsync(HttpContext context)
     {
-        RingState? state = await BrieflyAsync(Runtime(context), context, node => node.Ring);
-        ReplicaPlacement placement = Runtime(context).Placement;
+        RingState? state = await BrieflyAsync(MeteoraHttpApi.Runtime(context), context, node => node.Ring);
+        ReplicaPlacement placement = MeteoraHttpApi.Runtime(context).Placement;
         RingLayout layout = placement.Layout;
         var ring = new RingPartition[placement.PartitionCount];
         for (int p = 0; p < ring.Length; p++)
@@ -50,7 +48,7 @@ internal static class StatusApi
     /// </summary>
     internal static async Task HealthAsync(HttpContext context)
     {
-        NodeRuntime runtime = Runtime(context);
+        NodeRuntime runtime = MeteoraHttpApi.Runtime(context);
         PeerLiveness[]? liveness = await BrieflyAsync(runtime, context, node => node.PeerLiveness());
         IReadOnlyList<PeerLink> links = runtime.Transport.Links;
         var peers = new PeerHealth[links.Count];
@@ -75,7 +73,7 @@ internal static class StatusApi
 
     internal static async Task MetricsAsync(HttpContext context)
     {
-        NodeRuntime runtime = Runtime(context);
+        NodeRuntime runtime = MeteoraHttpApi.Runtime(context);
         RepairOptions repairOptions = runtime.Config.Repair;
         (RepairStatus? Running, long Purged)? repair =
             await BrieflyAsync(runtime, context, node => ((RepairStatus? Running, long Purged)?)(node.RunningRepair, node.TombstonesPurged));

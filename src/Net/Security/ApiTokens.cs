@@ -54,11 +54,23 @@ public sealed class ApiTokens
         return isAdmin || isClient;
     }
 
+    /// <summary>Tokens up to this many UTF-8 bytes are hashed from the stack; longer ones (never valid: files hold at most 4 KiB) from a pooled buffer.</summary>
+    private const int StackTokenBytes = 1024;
+
+    /// <summary>Runs on every request when tokens are set: no heap allocation.</summary>
     private static void DigestOf(ReadOnlySpan<char> token, Span<byte> digest)
     {
         int maxBytes = Encoding.UTF8.GetMaxByteCount(token.Length);
-        byte[] buffer = new byte[maxBytes];
-        int length = Encoding.UTF8.GetBytes(token, buffer);
-        SHA256.HashData(buffer.AsSpan(0, length), digest);
+        byte[]? rented = maxBytes > StackTokenBytes ? System.Buffers.ArrayPool<byte>.Shared.Rent(maxBytes) : null;
+        Span<byte> buffer = rented is null ? stackalloc byte[StackTokenBytes] : rented;
+        try
+        {
+            int length = Encoding.UTF8.GetBytes(token, buffer);
+            SHA256.HashData(buffer[..length], digest);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }
