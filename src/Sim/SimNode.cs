@@ -125,6 +125,17 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
         public int Scan(int partition, TokenRange range, string? afterKey, List<KeyValuePair<string, StoredValue>> output, int maxCount) =>
             inner.Scan(partition, range, afterKey, output, maxCount);
 
+        public void DropPartition(int partition, long completionToken)
+        {
+            if (host._cluster.Tracing) host._cluster.Trace($"node{host.Id} drops partition {partition} (disk op {completionToken})");
+            inner.DropPartition(partition, completionToken);
+            host.ScheduleDiskCompletion();
+        }
+
+        public byte[]? ReadRingState() => inner.ReadRingState();
+
+        public void WriteRingState(byte[] encoded) => inner.WriteRingState(encoded);
+
         public void Purge(int partition, string key, WriteVersion tombstone, long completionToken)
         {
             host._cluster.Purges.Record(key, tombstone, host._cluster.NowMicros);

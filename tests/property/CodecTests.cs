@@ -59,12 +59,25 @@ public sealed class CodecTests
             select (Message)new RepairPush(id, key, v, value),
             from id in ArbMap.Default.GeneratorFor<long>() from ok in ArbMap.Default.GeneratorFor<bool>()
             select (Message)new RepairPushAck(id, ok),
-            from sequence in ArbMap.Default.GeneratorFor<long>()
-            select (Message)new Heartbeat(sequence),
+            from sequence in ArbMap.Default.GeneratorFor<long>() from ring in ArbMap.Default.GeneratorFor<long>()
+            from held in Gen.Choose(0, 1 << 16) from keys in ArbMap.Default.GeneratorFor<long>() from bytes in ArbMap.Default.GeneratorFor<long>()
+            select (Message)new Heartbeat(sequence, ring, held, keys, bytes),
             from version in ArbMap.Default.GeneratorFor<long>() from claimant in Gen.Choose(0, int.MaxValue)
             select (Message)new RingDigest(version, claimant),
             from state in ArbMap.Default.GeneratorFor<byte[]>()
-            select (Message)new RingStateMessage(state))
+            select (Message)new RingStateMessage(state),
+            from id in ArbMap.Default.GeneratorFor<long>() from kind in Gen.Elements(Enum.GetValues<Meteora.Engine.Membership.RingChangeKind>())
+            from node in Gen.Choose(0, int.MaxValue) from force in ArbMap.Default.GeneratorFor<bool>() from address in Keys
+            from q in Gen.Choose(0, 1 << 16) from n in Gen.Choose(0, 16)
+            select (Message)new RingChangeRequest(id, kind, node, force, address, q, n),
+            from id in ArbMap.Default.GeneratorFor<long>() from ok in ArbMap.Default.GeneratorFor<bool>() from conflict in ArbMap.Default.GeneratorFor<bool>()
+            from version in ArbMap.Default.GeneratorFor<long>() from error in Keys
+            select (Message)new RingChangeReply(id, ok, conflict, version, error),
+            from kind in Gen.Elements(Enum.GetValues<Meteora.Engine.Membership.RingChangeKind>()) from node in Gen.Choose(0, int.MaxValue)
+            from p in Gen.Choose(0, 1 << 16)
+            select (Message)new TransferDone(kind, node, p),
+            from id in ArbMap.Default.GeneratorFor<long>() from version in ArbMap.Default.GeneratorFor<long>()
+            select (Message)new ReplicaRefused(id, version))
         .ToArbitrary();
 
     private static bool IsValidUnicode(string s)

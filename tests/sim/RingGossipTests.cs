@@ -5,9 +5,9 @@ namespace Meteora.Tests.Sim;
 
 public sealed class RingGossipTests
 {
-    private static RingState Ring(int nodes, long version)
+    private static RingState Ring(int nodes, long version, int partitions = 64)
     {
-        RingState initial = RingState.Initial(64, 3, Enumerable.Range(0, nodes).Select(i => (i, $"node-{i}")));
+        RingState initial = RingState.Initial(partitions, 3, Enumerable.Range(0, nodes).Select(i => (i, $"node-{i}")));
         return initial.With(version, initial.Claimant, initial.MembersCopy(), initial.Current, null, null, new());
     }
 
@@ -26,9 +26,9 @@ public sealed class RingGossipTests
     public void The_newest_ring_spreads_to_every_node_by_push_pull()
     {
         var cluster = new ManualCluster(4, rings: id => id == 3 ? Ring(4, 7) : null);
-        Assert.Equal([1, 1, 1, 7], cluster.Hosts.Select(h => h.Node.Ring.Version));
+        Assert.Equal([1, 1, 1, 7], cluster.Hosts.Select(h => h.Node.Ring!.Version));
         GossipRounds(cluster, 30);
-        Assert.All(cluster.Hosts, h => Assert.Equal(7, h.Node.Ring.Version));
+        Assert.All(cluster.Hosts, h => Assert.Equal(7, h.Node.Ring!.Version));
         Assert.All(cluster.Hosts, h => Assert.Equal(0, h.Node.RingStatesRejected));
         foreach (ManualCluster.Host host in cluster.Hosts) host.Node.CheckInvariants(deep: true);
     }
@@ -38,16 +38,16 @@ public sealed class RingGossipTests
     {
         var cluster = new ManualCluster(3);
         cluster[1].OnMessage(0, new RingStateMessage([1, 2, 3]));
-        // Newer, decodable, but a different layout (a fourth node): not the ring this node serves.
-        cluster[1].OnMessage(0, new RingStateMessage(RingStateCodec.Encode(Ring(4, 9))));
+        // Newer and decodable, but another Q: not a ring this node can serve.
+        cluster[1].OnMessage(0, new RingStateMessage(RingStateCodec.Encode(Ring(3, 9, partitions: 128))));
         Assert.Equal(2, cluster[1].RingStatesRejected);
-        Assert.Equal(1, cluster[1].Ring.Version);
+        Assert.Equal(1, cluster[1].Ring!.Version);
         cluster[1].CheckInvariants(deep: true);
     }
 
     [Fact]
-    public void A_node_refuses_to_start_with_a_ring_it_does_not_serve()
+    public void A_node_refuses_to_start_with_a_ring_of_another_partition_count()
     {
-        Assert.Throws<ArgumentException>(() => new ManualCluster(3, rings: id => id == 0 ? Ring(4, 2) : null));
+        Assert.Throws<ArgumentException>(() => new ManualCluster(3, rings: id => id == 0 ? Ring(3, 2, partitions: 128) : null));
     }
 }

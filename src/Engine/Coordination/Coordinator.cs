@@ -16,7 +16,7 @@ namespace Meteora.Engine.Coordination;
 internal sealed class Coordinator
 {
     private readonly NodeOptions _options;
-    private readonly ReplicaPlacement _placement;
+    private readonly Membership.RingView _ring;
     private readonly VersionClock _versions;
     private readonly VersionOrder _order;
     private readonly Outbox _outbox;
@@ -29,13 +29,13 @@ internal sealed class Coordinator
     private readonly Dictionary<long, PendingRead> _reads = new();
     private long _nextRequestId;
 
-    public Coordinator(NodeOptions options, ReplicaPlacement placement, VersionClock versions, VersionOrder order,
+    public Coordinator(NodeOptions options, Membership.RingView ring, VersionClock versions, VersionOrder order,
         Outbox outbox, IScheduler scheduler, IClientResponder responder, IBuggify buggify, IRandom random,
         Membership.FailureDetector detector, NodeCounters counters)
     {
         _detector = detector;
         _options = options;
-        _placement = placement;
+        _ring = ring;
         _versions = versions;
         _order = order;
         _outbox = outbox;
@@ -54,14 +54,22 @@ internal sealed class Coordinator
 
     public int DefaultWriteConsistency => _options.DefaultWriteConsistency ?? Majority;
 
-    private int Majority => Math.Min(_placement.EffectiveReplicas, _options.ReplicationFactor / 2 + 1);
+    private int Majority => Math.Min(_ring.IsMember ? _ring.Current.EffectiveReplicas : _options.ReplicationFactor, _options.ReplicationFactor / 2 + 1);
 
     public void OnClientRequest(ClientRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         int required = request.Consistency
             ?? (request.Operation == ClientOperation.Get ? DefaultReadConsistency : DefaultWriteConsistency);
-        string? error = RequestValidation.Check(request, required, _placement.EffectiveReplicas);
+        if (!_ring.IsMember)
+        {
+            // A joining node before it has the ring, or a node that left or was removed: it cannot place keys.
+            Respond(request, ClientStatus.Unavailable, null, WriteVersion.Zero, 0, required,
+                _ring.State is null ? $"node {_options.NodeId} is joining and has not received the ring yet" : $"node {_options.NodeId} is not a member of the ring (version {_ring.Version})");
+            return;
+        }
+        ReplicaPlacement placement = _ring.Current;
+        string? error = RequestValidation.Check(request, required, placement.EffectiveReplicas);
         if (error is not null)
         {
             Respond(request, ClientStatus.InvalidRequest, null, WriteVersion.Zero, 0, required, error);
@@ -73,12 +81,12 @@ internal sealed class Coordinator
                 $"coordinator has {Limits.MaxPendingRequests} requests in flight; retry later");
             return;
         }
-        int partition = Token.OfKey(request.Key).Partition(_placement.PartitionCount);
-        int[] replicas = _placement.PreferenceArray(partition); // shared, read-only
+        int partition = Token.OfKey(request.Key).Partition(placement.PartitionCount);
+        int[] replicas = placement.PreferenceArray(partition); // shared, read-only
         long requestId = _nextRequestId++;
         _scheduler.StartTimer(new TimerId(TimerOwner.ClientRequest, requestId), RequestTimeoutMicros());
         if (request.Operation == ClientOperation.Get) StartRead(requestId, request, replicas, required);
-        else StartWrite(requestId, request, replicas, required);
+        else StartWrite(requestId, request, replicas, required, _ring.PendingReplicas(partition));
     }
 
     private void StartRead(long requestId, ClientRequest request, int[] replicas, int required)
@@ -89,12 +97,18 @@ internal sealed class Coordinator
         SendToLiveReplicas(replicas, message);
     }
 
-    private void StartWrite(long requestId, ClientRequest request, int[] replicas, int required)
+    /// <param name="pending">Nodes a running ring change moves the partition to: they get the write too
+    /// (Cassandra's pending ranges), but their acks do not count, since reads do not ask them yet.</param>
+    private void StartWrite(long requestId, ClientRequest request, int[] replicas, int required, int[] pending)
     {
         var written = new StoredValue(_versions.Next(), request.Operation == ClientOperation.Set ? request.Value : null);
         _writes.Add(requestId, new PendingWrite(requestId, request, replicas, required, written));
         var message = new ReplicaWrite(requestId, request.Key, written.Version, written.Value);
         SendToLiveReplicas(replicas, message);
+        foreach (int node in pending)
+        {
+            if (!_detector.IsDown(node)) _outbox.Send(node, message);
+        }
     }
 
     /// <summary>
@@ -162,14 +176,23 @@ internal sealed class Coordinator
             case ReplicaWrite write:
                 OnWriteAnswer(toNode, write.RequestId, ok: false);
                 break;
-            case ReplicaRead request when _reads.TryGetValue(request.RequestId, out PendingRead? read):
-                int index = Array.IndexOf(read.Replicas, toNode);
-                if (index < 0) return;
-                _counters.ReplicaReadFailures++;
-                Act(read, read.Quorum.AddFailure(index));
-                if (read.Quorum.AllAnswered) FinishRead(read);
+            case ReplicaRead request:
+                FailRead(toNode, request.RequestId);
                 break;
         }
+    }
+
+    /// <summary>A replica no longer serves the key's partition (our ring is older): its read counts as failed.</summary>
+    public void OnReadRefused(int replica, ReplicaRefused refused) => FailRead(replica, refused.RequestId);
+
+    private void FailRead(int replica, long requestId)
+    {
+        if (!_reads.TryGetValue(requestId, out PendingRead? read)) return;
+        int index = Array.IndexOf(read.Replicas, replica);
+        if (index < 0) return;
+        _counters.ReplicaReadFailures++;
+        Act(read, read.Quorum.AddFailure(index));
+        if (read.Quorum.AllAnswered) FinishRead(read);
     }
 
     public void OnTimeout(long requestId)

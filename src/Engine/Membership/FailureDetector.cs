@@ -5,7 +5,11 @@ using Meteora.Engine.Runtime;
 namespace Meteora.Engine.Membership;
 
 /// <summary>One peer's view for health pages: its suspicion level and verdict.</summary>
-public readonly record struct PeerLiveness(int Node, double Phi, bool Up, long LastHeartbeatMicros);
+public readonly record struct PeerLiveness(int Node, double Phi, bool Up, long LastHeartbeatMicros)
+{
+    /// <summary>What the peer said of itself in its last heartbeat (null: none received).</summary>
+    public Heartbeat? Report { get; init; }
+}
 
 /// <summary>
 /// The failure-detection room: sends every ring member a <see cref="Heartbeat"/> each interval and
@@ -21,6 +25,7 @@ internal sealed class FailureDetector
     private readonly IScheduler _scheduler;
     private readonly IClock _clock;
     private readonly SortedDictionary<int, PhiAccrual> _peers = new();
+    private readonly Dictionary<int, Heartbeat> _reports = new();
     private long _sequence;
 
     public FailureDetector(NodeOptions options, IEnumerable<int> members, Outbox outbox, IScheduler scheduler, IClock clock)
@@ -30,12 +35,33 @@ internal sealed class FailureDetector
         _outbox = outbox;
         _scheduler = scheduler;
         _clock = clock;
+        SetMembers(members);
+    }
+
+    /// <summary>
+    /// The ring's members changed: new peers get a fresh detector (trusted until heartbeats stop), departed
+    /// ones are forgotten. Peers that stay keep their history.
+    /// </summary>
+    public void SetMembers(IEnumerable<int> members)
+    {
         long intervalMicros = TimeUnits.MsToMicros(_options.HeartbeatIntervalMs);
-        long now = clock.NowMicros;
-        foreach (int node in members)
+        long now = _clock.NowMicros;
+        var wanted = new SortedSet<int>(members);
+        wanted.Remove(_self);
+        if (wanted.Count > Limits.MaxNodes) throw new ArgumentException($"{wanted.Count} peers exceed {Limits.MaxNodes}", nameof(members));
+        var gone = new List<int>();
+        foreach (int node in _peers.Keys)
         {
-            if (node == _self) continue;
-            _peers.Add(node, new PhiAccrual(_options.WindowSize, intervalMicros, intervalMicros * _options.MaxSampleIntervals, now));
+            if (!wanted.Contains(node)) gone.Add(node);
+        }
+        foreach (int node in gone)
+        {
+            _peers.Remove(node);
+            _reports.Remove(node);
+        }
+        foreach (int node in wanted)
+        {
+            if (!_peers.ContainsKey(node)) _peers.Add(node, new PhiAccrual(_options.WindowSize, intervalMicros, intervalMicros * _options.MaxSampleIntervals, now));
         }
     }
 
@@ -43,18 +69,23 @@ internal sealed class FailureDetector
 
     public void Start() => ScheduleNext();
 
+    /// <summary>What this node reports of itself in each heartbeat (set by the node once its rooms exist).</summary>
+    public Func<long, Heartbeat> SelfReport { get; set; } = sequence => new Heartbeat(sequence);
+
     public void OnTimer()
     {
-        var heartbeat = new Heartbeat(++_sequence);
+        Heartbeat heartbeat = SelfReport(++_sequence);
         foreach (int peer in _peers.Keys) _outbox.Send(peer, heartbeat);
         HeartbeatsSent += _peers.Count;
         ScheduleNext();
     }
 
-    public void OnHeartbeat(int fromNode)
+    public void OnHeartbeat(int fromNode, Heartbeat heartbeat)
     {
         // A heartbeat from a node outside the ring (or ourselves) says nothing about a replica: ignore it.
-        if (_peers.TryGetValue(fromNode, out PhiAccrual? detector)) detector.Heartbeat(_clock.NowMicros);
+        if (!_peers.TryGetValue(fromNode, out PhiAccrual? detector)) return;
+        detector.Heartbeat(_clock.NowMicros);
+        _reports[fromNode] = heartbeat;
     }
 
     /// <summary>True when <paramref name="node"/> is a peer whose phi is above the threshold. This node is never down to itself.</summary>
@@ -70,7 +101,7 @@ internal sealed class FailureDetector
         foreach (var (node, detector) in _peers)
         {
             double phi = detector.Phi(now);
-            result[i++] = new PeerLiveness(node, phi, phi <= _options.PhiThreshold, detector.LastArrivalMicros);
+            result[i++] = new PeerLiveness(node, phi, phi <= _options.PhiThreshold, detector.LastArrivalMicros) { Report = _reports.GetValueOrDefault(node) };
         }
         return result;
     }

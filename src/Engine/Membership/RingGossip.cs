@@ -1,6 +1,5 @@
 using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
-using Meteora.Engine.Ring;
 using Meteora.Engine.Runtime;
 
 namespace Meteora.Engine.Membership;
@@ -9,65 +8,62 @@ namespace Meteora.Engine.Membership;
 /// The gossip room: every interval this node sends its ring version to one random peer the failure
 /// detector trusts (push-pull: the newer side then sends its whole state), so every node converges on
 /// the ring that supersedes all others (<see cref="RingState.Supersedes"/>). A state that fails its
-/// codec checks is dropped and counted.
-///
-/// Until partition transfers exist (docs/membership.md) a node serves exactly the layout it was started
-/// with, so it adopts only states with that same current layout and no change in progress; any other is
-/// counted in <see cref="Mismatches"/> (in real mode: members started with different --peers lists).
+/// codec checks is dropped and counted; one that supersedes ours goes to the membership room to adopt.
+/// A joining node that has no ring yet gossips with its seed.
 /// </summary>
 internal sealed class RingGossip
 {
     private readonly int _self;
     private readonly long _intervalMicros;
-    private readonly ReplicaPlacement _placement;
+    private readonly RingView _view;
+    private readonly MembershipRoom _membership;
     private readonly Outbox _outbox;
     private readonly IScheduler _scheduler;
     private readonly IRandom _random;
     private readonly FailureDetector _detector;
-    private RingState _ring;
-    private byte[] _encoded;
+    private readonly int? _seed;
     private long _round;
 
-    public RingGossip(NodeOptions options, ReplicaPlacement placement, RingState ring, Outbox outbox, IScheduler scheduler, IRandom random, FailureDetector detector)
+    public RingGossip(NodeOptions options, RingView view, MembershipRoom membership, Outbox outbox, IScheduler scheduler,
+        IRandom random, FailureDetector detector, int? seed)
     {
         _self = options.NodeId;
         _intervalMicros = TimeUnits.MsToMicros(options.GossipIntervalMs);
-        _placement = placement;
+        _view = view;
+        _membership = membership;
         _outbox = outbox;
         _scheduler = scheduler;
         _random = random;
         _detector = detector;
-        if (!Serves(ring)) throw new ArgumentException("the ring state's current layout is not the layout this node serves", nameof(ring));
-        if (ring.MemberOf(_self) is null) throw new ArgumentException($"node {_self} is not a member of its ring state", nameof(ring));
-        _ring = ring;
-        _encoded = RingStateCodec.Encode(ring);
+        _seed = seed;
     }
 
-    public RingState Ring => _ring;
-    public long StatesAdopted { get; private set; }
     public long StatesRejected { get; private set; }
-    public long Mismatches { get; private set; }
 
     public void Start() => _scheduler.StartTimer(new TimerId(TimerOwner.Gossip, _round), _intervalMicros);
 
     public void OnTimer()
     {
-        int peer = PickPeer();
-        if (peer >= 0) _outbox.Send(peer, new RingDigest(_ring.Version, _ring.Claimant));
+        int peer = _view.State is null ? _seed ?? -1 : PickPeer();
+        if (peer >= 0) _outbox.Send(peer, Digest());
         _round++;
         Start();
     }
 
+    /// <summary>No ring yet: version 0, which every state supersedes.</summary>
+    private RingDigest Digest() => _view.State is { } ring ? new RingDigest(ring.Version, ring.Claimant) : new RingDigest(0, int.MaxValue);
+
     public void OnDigest(int fromNode, RingDigest digest)
     {
-        if (fromNode == _self || _ring.MemberOf(fromNode) is null) return;
-        if (RingState.Supersedes(digest.Version, digest.Claimant, _ring.Version, _ring.Claimant))
+        if (fromNode == _self) return;
+        RingDigest mine = Digest();
+        if (RingState.Supersedes(digest.Version, digest.Claimant, mine.Version, mine.Claimant))
         {
-            _outbox.Send(fromNode, new RingDigest(_ring.Version, _ring.Claimant)); // pull: they answer with their state
+            _outbox.Send(fromNode, mine); // pull: they answer with their state
         }
-        else if (RingState.Supersedes(_ring.Version, _ring.Claimant, digest.Version, digest.Claimant))
+        else if (_membership.Encoded is { } encoded && RingState.Supersedes(mine.Version, mine.Claimant, digest.Version, digest.Claimant))
         {
-            _outbox.Send(fromNode, new RingStateMessage(_encoded));
+            _outbox.Send(fromNode, new RingStateMessage(encoded));
         }
     }
 
@@ -83,27 +79,19 @@ internal sealed class RingGossip
             StatesRejected++;
             return;
         }
-        if (!candidate.Supersedes(_ring)) return;
-        if (!Serves(candidate) || candidate.MemberOf(_self) is null)
-        {
-            Mismatches++;
-            return;
-        }
-        _ring = candidate;
-        _encoded = message.State;
-        StatesAdopted++;
+        _membership.Adopt(candidate, message.State);
     }
 
     /// <summary>A peer of the ring the detector trusts, uniformly at random; -1 when there is none.</summary>
     private int PickPeer()
     {
-        IReadOnlyList<Member> members = _ring.Members;
+        IReadOnlyList<Member> members = _view.State!.Members;
         int candidates = 0;
         foreach (Member m in members)
         {
             if (m.NodeId != _self && !_detector.IsDown(m.NodeId)) candidates++;
         }
-        if (candidates == 0) return -1;
+        if (candidates == 0) return _view.IsMember ? -1 : _seed ?? -1;
         int pick = _random.NextInt(candidates);
         foreach (Member m in members)
         {
@@ -111,17 +99,5 @@ internal sealed class RingGossip
             if (pick-- == 0) return m.NodeId;
         }
         throw new InvalidOperationException("gossip peer choice ran past the candidates");
-    }
-
-    private bool Serves(RingState ring) =>
-        ring.Change is null && ring.ReplicationFactor == _placement.ReplicationFactor && ring.Current.Equals(_placement.Layout);
-
-    public void CheckInvariants(bool deep)
-    {
-        // The ring changes only by adoption, which checks Serves; recomparing Q owners belongs to the deep check.
-        if (!deep) return;
-        if (!Serves(_ring)) throw new InvalidOperationException($"ring version {_ring.Version} is not the layout this node serves");
-        _ring.CheckInvariants();
-        if (!RingStateCodec.Encode(_ring).AsSpan().SequenceEqual(_encoded)) throw new InvalidOperationException("cached ring encoding is stale");
     }
 }

@@ -5,8 +5,9 @@ using Meteora.Engine.Versioning;
 namespace Meteora.Engine.Merkle;
 
 /// <summary>
-/// The Merkle trees of every partition this node replicates, kept equal to the visible storage
-/// state. After a start they are rebuilt from storage in bounded slices (never one long pause);
+/// The Merkle trees of every partition this node holds (replicates now, receives in a ring change, or
+/// still has to hand off), kept equal to the visible storage state. A tracked partition's tree is
+/// (re)built from storage in bounded slices after a start or when tracking begins (never one long pause);
 /// while a partition is rebuilding, writes to keys the scan has already passed update its tree and
 /// later keys are left to the scan, so nothing is counted twice.
 /// </summary>
@@ -17,19 +18,37 @@ internal sealed class ReplicaTrees
 
     private readonly Repair.TombstoneLog _tombstones;
 
-    public ReplicaTrees(ReplicaPlacement placement, int node, int depth, Repair.TombstoneLog tombstones)
+    private readonly int _partitionCount;
+
+    public ReplicaTrees(int partitionCount, IEnumerable<int> partitions, int depth, Repair.TombstoneLog tombstones)
     {
         _tombstones = tombstones;
-        for (int p = 0; p < placement.PartitionCount; p++)
-        {
-            if (placement.IsReplica(p, node)) _trees.Add(p, new PartitionTree(new MerkleTree(depth, placement.PartitionCount)));
-        }
+        _partitionCount = partitionCount;
         Depth = depth;
+        foreach (int p in partitions) Track(p);
     }
 
     public int Depth { get; }
 
     public IEnumerable<int> Partitions => _trees.Keys;
+
+    public bool Tracks(int partition) => _trees.ContainsKey(partition);
+
+    /// <summary>Starts keeping a tree for the partition; it is built from storage by the next rebuild slices. False if already tracked.</summary>
+    public bool Track(int partition)
+    {
+        if ((uint)partition >= (uint)_partitionCount) throw new ArgumentOutOfRangeException(nameof(partition), partition, $"partition must be in 0..{_partitionCount - 1}");
+        if (_trees.ContainsKey(partition)) return false;
+        _trees.Add(partition, new PartitionTree(new MerkleTree(Depth, _partitionCount)));
+        AllReady = false;
+        return true;
+    }
+
+    /// <summary>Forgets the partition's tree (its data is being dropped).</summary>
+    public void Untrack(int partition)
+    {
+        if (!_trees.Remove(partition)) throw new InvalidOperationException($"partition {partition} has no tree to forget");
+    }
 
     public bool AllReady { get; private set; }
 

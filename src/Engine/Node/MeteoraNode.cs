@@ -22,12 +22,17 @@ namespace Meteora.Engine.Node;
 public sealed class MeteoraNode
 {
     private readonly Outbox _outbox;
+    private readonly RingView _view;
     private readonly Coordinator _coordinator;
     private readonly ReplicaStore _store;
     private readonly AntiEntropy _antiEntropy;
     private readonly FailureDetector _detector;
+    private readonly MembershipRoom _membership;
     private readonly RingGossip _gossip;
+    private readonly PartitionStreaming _streaming;
+    private readonly IStorage _storage;
 
+    /// <summary>A member of a ring: <paramref name="placement"/> is the layout it was configured with (version 1 of the ring unless <paramref name="ring"/> or a saved state says more).</summary>
     public MeteoraNode(
         NodeOptions options,
         ReplicaPlacement placement,
@@ -40,9 +45,73 @@ public sealed class MeteoraNode
         IBuggify? buggify = null,
         ILocalMessageTap? localTap = null,
         RingState? ring = null)
+        : this(options, CheckPlacement(options, placement).PartitionCount, ring ?? RingState.Initial(placement.PartitionCount, placement.ReplicationFactor, DefaultAddresses(placement)),
+            joinSeed: null, clock, scheduler, transport, storage, random, responder, buggify, localTap)
+    {
+    }
+
+    /// <summary>
+    /// A node that joins a running cluster through <paramref name="seed"/> (any member): it asks until the
+    /// claimant admits it, then receives its partitions. A saved ring (a restart mid-join) takes over.
+    /// </summary>
+    public static MeteoraNode Join(NodeOptions options, int partitionCount, int seed, IClock clock, IScheduler scheduler,
+        ITransport transport, IStorage storage, IRandom random, IClientResponder responder, IBuggify? buggify = null,
+        ILocalMessageTap? localTap = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (seed == options.NodeId) throw new ArgumentException($"node {seed} cannot join through itself", nameof(seed));
+        return new MeteoraNode(options, partitionCount, ring: null, seed, clock, scheduler, transport, storage, random, responder, buggify, localTap);
+    }
+
+    private MeteoraNode(NodeOptions options, int partitionCount, RingState? ring, int? joinSeed, IClock clock, IScheduler scheduler,
+        ITransport transport, IStorage storage, IRandom random, IClientResponder responder, IBuggify? buggify, ILocalMessageTap? localTap)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(responder);
+        buggify ??= NoBuggify.Instance;
+        NodeId = options.NodeId;
+        _storage = storage;
+        ring = NewestOf(ring, storage, partitionCount, options);
+        _view = new RingView(options.NodeId, partitionCount, options.ReplicationFactor);
+        if (ring is not null && (ring.PartitionCount != partitionCount || ring.ReplicationFactor != options.ReplicationFactor))
+        {
+            throw new ArgumentException($"ring has Q={ring.PartitionCount} N={ring.ReplicationFactor}, the node Q={partitionCount} N={options.ReplicationFactor}", nameof(ring));
+        }
+        var versions = new VersionClock(clock, (uint)options.NodeId);
+        VersionOrder order = (options.PlantedBugs & PlantedBug.LwwNoTieBreak) != 0 ? VersionOrder.NoTieBreak : VersionOrder.Lww;
+        _outbox = new Outbox(options.NodeId, transport, scheduler, localTap);
+        var members = new List<int>();
+        if (ring is not null) foreach (Member m in ring.Members) members.Add(m.NodeId);
+        else if (joinSeed is { } seedNode) members.Add(seedNode);
+        _detector = new FailureDetector(options, members, _outbox, scheduler, clock);
+        _membership = new MembershipRoom(options, _view, storage, _outbox, scheduler, clock, random, _detector, joinSeed);
+        if (ring is not null) _membership.Adopt(ring); // before the other rooms: they read the view as they start
+        _coordinator = new Coordinator(options, _view, versions, order, _outbox, scheduler, responder, buggify, random, _detector, Counters);
+        _store = new ReplicaStore(options, _view, storage, versions, order, _outbox, scheduler, buggify);
+        _antiEntropy = new AntiEntropy(options, _view, _store, _outbox, scheduler, clock, random, Counters);
+        _gossip = new RingGossip(options, _view, _membership, _outbox, scheduler, random, _detector, joinSeed);
+        _streaming = new PartitionStreaming(options, _view, _antiEntropy.Context, _detector, scheduler, clock, Counters);
+        _antiEntropy.OtherSessions = () => _streaming.RunningSessions;
+        _detector.SelfReport = sequence => SelfReport(sequence, storage);
+        _membership.OnAdopted(_store.OnRingChanged);
+        _membership.OnAdopted(_streaming.OnRingChanged);
+        _store.Start();
+        _antiEntropy.Start();
+        _detector.Start();
+        _gossip.Start();
+        _membership.Start();
+        _streaming.Start();
+    }
+
+    private static ReplicaPlacement CheckPlacement(NodeOptions options, ReplicaPlacement placement)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(placement);
         if (!placement.Layout.Contains(options.NodeId))
         {
@@ -52,37 +121,81 @@ public sealed class MeteoraNode
         {
             throw new ArgumentException($"placement uses N={placement.ReplicationFactor} but options say N={options.ReplicationFactor}", nameof(placement));
         }
-        ArgumentNullException.ThrowIfNull(clock);
-        ArgumentNullException.ThrowIfNull(scheduler);
-        ArgumentNullException.ThrowIfNull(transport);
-        ArgumentNullException.ThrowIfNull(storage);
-        ArgumentNullException.ThrowIfNull(random);
-        ArgumentNullException.ThrowIfNull(responder);
-        buggify ??= NoBuggify.Instance;
-        NodeId = options.NodeId;
-        Placement = placement;
-        var versions = new VersionClock(clock, (uint)options.NodeId);
-        VersionOrder order = (options.PlantedBugs & PlantedBug.LwwNoTieBreak) != 0 ? VersionOrder.NoTieBreak : VersionOrder.Lww;
-        _outbox = new Outbox(options.NodeId, transport, scheduler, localTap);
-        _detector = new FailureDetector(options, placement.Layout.Nodes.ToArray(), _outbox, scheduler, clock);
-        _coordinator = new Coordinator(options, placement, versions, order, _outbox, scheduler, responder, buggify, random, _detector, Counters);
-        _store = new ReplicaStore(options, placement, storage, versions, order, _outbox, scheduler, buggify);
-        _antiEntropy = new AntiEntropy(options, placement, _store, _outbox, scheduler, clock, random, Counters);
-        ring ??= RingState.Initial(placement.PartitionCount, placement.ReplicationFactor, DefaultAddresses(placement));
-        _gossip = new RingGossip(options, placement, ring, _outbox, scheduler, random, _detector);
-        _store.Start();
-        _antiEntropy.Start();
-        _detector.Start();
-        _gossip.Start();
+        return placement;
+    }
+
+    /// <summary>The saved ring wins over the configured one when it supersedes it (membership changed since the config was written).</summary>
+    private static RingState? NewestOf(RingState? configured, IStorage storage, int partitionCount, NodeOptions options)
+    {
+        byte[]? saved = storage.ReadRingState();
+        if (saved is null) return configured;
+        RingState persisted;
+        try
+        {
+            persisted = RingStateCodec.Decode(saved);
+        }
+        catch (ProtocolException e)
+        {
+            throw new InvalidOperationException($"the saved ring state is corrupt: {e.Message}", e);
+        }
+        if (persisted.PartitionCount != partitionCount || persisted.ReplicationFactor != options.ReplicationFactor)
+        {
+            throw new InvalidOperationException($"the saved ring has Q={persisted.PartitionCount} N={persisted.ReplicationFactor}, the node is configured with Q={partitionCount} N={options.ReplicationFactor}");
+        }
+        return configured is null || persisted.Supersedes(configured) ? persisted : configured;
     }
 
     public int NodeId { get; }
 
-    /// <summary>The ring state this node holds (and gossips).</summary>
-    public RingState Ring => _gossip.Ring;
+    /// <summary>The ring state this node holds (and gossips); null while a joining node has not received it.</summary>
+    public RingState? Ring => _view.State;
 
-    /// <summary>Gossiped ring states this node refused: undecodable, or a layout it does not serve.</summary>
-    public long RingStatesRejected => _gossip.StatesRejected + _gossip.Mismatches;
+    /// <summary>Gossiped ring states this node refused: undecodable, or another Q or N.</summary>
+    public long RingStatesRejected => _gossip.StatesRejected + _membership.Mismatches;
+
+    /// <summary>Called on the event loop after every ring state this node adopts (real mode dials new members).</summary>
+    public Action<RingState>? RingAdopted
+    {
+        get => _membership.Adopted;
+        set => _membership.Adopted = value;
+    }
+
+    /// <summary>Asks the claimant for a ring change (join, leave, remove); poll <see cref="RingChangeOutcome"/> with the ticket.</summary>
+    public long RequestRingChange(RingChange change, string? peerAddress = null, bool force = false)
+    {
+        long ticket = _membership.Request(change, peerAddress, force);
+        DeliverLocal();
+        return ticket;
+    }
+
+    /// <summary>The outcome of a <see cref="RequestRingChange"/> ticket; null while the claimant has not answered.</summary>
+    public RingChangeOutcome? RingChangeOutcome(long ticket) => _membership.Outcome(ticket);
+
+    /// <summary>Why the cluster refused this node's join (the host should stop with it); null otherwise.</summary>
+    public string? JoinRefused => _membership.JoinRefused;
+
+    /// <summary>This node left the ring (leave or remove completed) and has handed off and dropped all its data.</summary>
+    public bool Departed => _streaming.Departed;
+
+    /// <summary>Partitions this node holds data for (replica now, receiving, or handing off).</summary>
+    public int PartitionsHeld => _store.Trees.Partitions.Count();
+
+    /// <summary>Sessions of ring-change transfers and handoffs running now.</summary>
+    public int StreamingSessions => _streaming.RunningSessions;
+
+    /// <summary>Writes refused because this node does not serve the key's partition (a coordinator with an older ring).</summary>
+    public long WritesNotServed => _store.WritesNotServed;
+
+    public long PartitionsDropped => _store.PartitionsDropped;
+
+    /// <summary>This node's own status figures, as its heartbeats report them.</summary>
+    public Heartbeat SelfReport(long sequence = 0) => SelfReport(sequence, _storage);
+
+    private Heartbeat SelfReport(long sequence, IStorage storage)
+    {
+        (long keys, long bytes) = storage.EstimateSize();
+        return new Heartbeat(sequence, _view.Version, _store.Trees.Partitions.Count(), keys, bytes);
+    }
 
     /// <summary>Without real addresses (the simulator, tests) members are named after their ids.</summary>
     private static IEnumerable<(int, string)> DefaultAddresses(ReplicaPlacement placement)
@@ -96,7 +209,8 @@ public sealed class MeteoraNode
     /// <summary>The replica room, for tests that drive it directly.</summary>
     internal ReplicaStore Store => _store;
 
-    public ReplicaPlacement Placement { get; }
+    /// <summary>The current layout's placement (reads and quorums); null while a joining node has no ring.</summary>
+    public ReplicaPlacement? Placement => _view.State?.CurrentPlacement;
 
     /// <summary>Coordinator requests still waiting for replicas or their timeout.</summary>
     public int PendingRequestCount => _coordinator.PendingCount;
@@ -160,6 +274,8 @@ public sealed class MeteoraNode
             case TimerOwner.TombstonePurge: _antiEntropy.OnPurgeTimer(); break;
             case TimerOwner.Heartbeat: _detector.OnTimer(); break;
             case TimerOwner.Gossip: _gossip.OnTimer(); break;
+            case TimerOwner.Membership: _membership.OnTimer(); break;
+            case TimerOwner.Streaming: _streaming.OnTimer(); break;
             default: throw new ArgumentOutOfRangeException(nameof(timer), timer, "unknown timer owner");
         }
         DeliverLocal();
@@ -194,9 +310,13 @@ public sealed class MeteoraNode
             case MessageKind.ReplicaReadReply: _coordinator.OnReadReply(fromNode, (ReplicaReadReply)message); break;
             case MessageKind.ReadRepair: _store.OnReadRepair((ReadRepair)message); break;
             case MessageKind.RepairPush: _store.OnRepairPush(fromNode, (RepairPush)message); break;
-            case MessageKind.Heartbeat: _detector.OnHeartbeat(fromNode); break;
+            case MessageKind.Heartbeat: _detector.OnHeartbeat(fromNode, (Heartbeat)message); break;
             case MessageKind.RingDigest: _gossip.OnDigest(fromNode, (RingDigest)message); break;
             case MessageKind.RingStateMessage: _gossip.OnState(fromNode, (RingStateMessage)message); break;
+            case MessageKind.RingChangeRequest: _membership.OnRequest(fromNode, (RingChangeRequest)message); break;
+            case MessageKind.RingChangeReply: _membership.OnReply(fromNode, (RingChangeReply)message); break;
+            case MessageKind.TransferDone: _membership.OnTransferDone(fromNode, (TransferDone)message); break;
+            case MessageKind.ReplicaRefused: _coordinator.OnReadRefused(fromNode, (ReplicaRefused)message); break;
             case MessageKind.MerkleHashesRequest or MessageKind.MerkleHashesReply or MessageKind.LeafEntriesRequest
                 or MessageKind.LeafEntriesReply or MessageKind.RepairPullRequest or MessageKind.RepairPullReply
                 or MessageKind.RepairPushAck:
@@ -227,6 +347,7 @@ public sealed class MeteoraNode
         _store.CheckInvariants(deep);
         _antiEntropy.CheckInvariants(deep);
         _detector.CheckInvariants(deep);
-        _gossip.CheckInvariants(deep);
+        _membership.CheckInvariants(deep);
+        _streaming.CheckInvariants(deep);
     }
 }

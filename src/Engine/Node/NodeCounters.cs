@@ -45,4 +45,13 @@ public sealed class NodeCounters
 
     /// <summary>Encoded bytes of the repair messages a finished session sent.</summary>
     public long RepairBytesSent;
+
+    /// <summary>Streaming: bytes of entries pulled by transfer and handoff sessions.</summary>
+    public long StreamBytesReceived;
+
+    /// <summary>Streaming: entries pulled by transfer sessions.</summary>
+    public long StreamKeysReceived;
+
+    /// <summary>Streaming: partitions this node verified it holds for a ring change and reported to the claimant.</summary>
+    public long TransfersVerified;
 }

@@ -28,6 +28,14 @@ public sealed record NodeOptions
 
     public const long MaxGossipIntervalMs = 600_000;
 
+    /// <summary>The address peers dial to reach this node (HOST:PORT); a joining node announces it. Null: "node-ID" (the simulator).</summary>
+    public string? PeerAddress { get; init; }
+
+    /// <summary>Transfers during ring changes pull at most this many bytes per second (plus one burst).</summary>
+    public long StreamBytesPerSecond { get; init; } = 32L * 1024 * 1024;
+
+    public const long MaxStreamBytesPerSecond = 10L * 1024 * 1024 * 1024;
+
     /// <summary>Deliberate bugs for checker self-tests; always None outside the simulator.</summary>
     public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
 
@@ -54,6 +62,14 @@ public sealed record NodeOptions
         if (GossipIntervalMs < 1 || GossipIntervalMs > MaxGossipIntervalMs)
         {
             throw new ArgumentOutOfRangeException(nameof(GossipIntervalMs), GossipIntervalMs, $"gossip interval must be in 1..{MaxGossipIntervalMs} ms");
+        }
+        if (StreamBytesPerSecond < 1024 || StreamBytesPerSecond > MaxStreamBytesPerSecond)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StreamBytesPerSecond), StreamBytesPerSecond, $"stream rate must be in 1024..{MaxStreamBytesPerSecond} bytes/s");
+        }
+        if (PeerAddress is not null && (PeerAddress.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(PeerAddress) > Membership.Member.MaxPeerAddressBytes))
+        {
+            throw new ArgumentException($"peer address must be 1..{Membership.Member.MaxPeerAddressBytes} bytes", nameof(PeerAddress));
         }
         if (RequestTimeoutMs < 1 || RequestTimeoutMs > MaxRequestTimeoutMs)
         {

@@ -34,9 +34,13 @@ public static class MessageCodec
             ReadRepair m => 1 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
             RepairPush m => 1 + 8 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
             RepairPushAck => 1 + 8 + 1,
-            Heartbeat => 1 + 8,
+            Heartbeat => 1 + 8 + 8 + 4 + 8 + 8,
             RingDigest => 1 + 8 + 4,
             RingStateMessage m => 1 + 4 + m.State.Length,
+            RingChangeRequest m => 1 + 8 + 1 + 4 + 1 + KeySize(m.PeerAddress) + 4 + 4,
+            RingChangeReply m => 1 + 8 + 1 + 1 + 8 + KeySize(m.Error),
+            TransferDone => 1 + 1 + 4 + 4,
+            ReplicaRefused => 1 + 8 + 8,
             _ => throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message)),
         };
     }
@@ -118,13 +122,26 @@ public static class MessageCodec
                 w.I64(m.RequestId); w.Bool(m.Ok);
                 break;
             case Heartbeat m:
-                w.I64(m.Sequence);
+                w.I64(m.Sequence); w.I64(m.RingVersion); w.I32(m.PartitionsHeld); w.I64(m.KeysHeld); w.I64(m.BytesHeld);
                 break;
             case RingDigest m:
                 w.I64(m.Version); w.I32(m.Claimant);
                 break;
             case RingStateMessage m:
                 w.Blob(m.State);
+                break;
+            case RingChangeRequest m:
+                w.I64(m.RequestId); w.U8((byte)m.Change); w.I32(m.Node); w.Bool(m.Force); w.Key(m.PeerAddress);
+                w.I32(m.PartitionCount); w.I32(m.ReplicationFactor);
+                break;
+            case RingChangeReply m:
+                w.I64(m.RequestId); w.Bool(m.Ok); w.Bool(m.Conflict); w.I64(m.Version); w.Key(m.Error);
+                break;
+            case TransferDone m:
+                w.U8((byte)m.ChangeKind); w.I32(m.ChangeNode); w.I32(m.Partition);
+                break;
+            case ReplicaRefused m:
+                w.I64(m.RequestId); w.I64(m.RingVersion);
                 break;
             default:
                 throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message));
@@ -155,9 +172,14 @@ public static class MessageCodec
             MessageKind.ReadRepair => new ReadRepair(r.Key(), r.Version(), r.Value()),
             MessageKind.RepairPush => new RepairPush(r.I64("requestId"), r.Key(), r.Version(), r.Value()),
             MessageKind.RepairPushAck => new RepairPushAck(r.I64("requestId"), r.Bool("ok")),
-            MessageKind.Heartbeat => new Heartbeat(r.I64("sequence")),
+            MessageKind.Heartbeat => new Heartbeat(r.I64("sequence"), r.I64("ringVersion"), r.NonNegative("partitionsHeld"), r.I64("keysHeld"), r.I64("bytesHeld")),
             MessageKind.RingDigest => new RingDigest(r.I64("version"), r.NonNegative("claimant")),
             MessageKind.RingStateMessage => new RingStateMessage(r.Blob("ringState")),
+            MessageKind.RingChangeRequest => new RingChangeRequest(r.I64("requestId"), ChangeKind(ref r), r.NonNegative("node"), r.Bool("force"),
+                r.Key(), r.NonNegative("partitionCount"), r.NonNegative("replicationFactor")),
+            MessageKind.RingChangeReply => new RingChangeReply(r.I64("requestId"), r.Bool("ok"), r.Bool("conflict"), r.I64("version"), r.Key()),
+            MessageKind.TransferDone => new TransferDone(ChangeKind(ref r), r.NonNegative("changeNode"), r.NonNegative("partition")),
+            MessageKind.ReplicaRefused => new ReplicaRefused(r.I64("requestId"), r.I64("ringVersion")),
             _ => throw new ProtocolException($"unknown message kind {kind}"),
         };
         if (r.Remaining != 0)
@@ -178,6 +200,16 @@ public static class MessageCodec
             throw new ProtocolException("read reply says not found but carries a version or value");
         }
         return new ReplicaReadReply(requestId, found, version, value);
+    }
+
+    private static Membership.RingChangeKind ChangeKind(ref CodecReader r)
+    {
+        byte kind = r.U8("change kind");
+        if (kind is < (byte)Membership.RingChangeKind.Join or > (byte)Membership.RingChangeKind.Remove)
+        {
+            throw new ProtocolException($"unknown ring change kind {kind}");
+        }
+        return (Membership.RingChangeKind)kind;
     }
 
     /// <summary>Most items (tree nodes, leaves, keys, entries) one repair message may carry.</summary>
@@ -254,6 +286,9 @@ public static class MessageCodec
     }
 
     private const int VersionSize = 8 + 4;
+
+    /// <summary>Encoded bytes of one key and value (with its version), for byte budgets and throttles.</summary>
+    public static int KeyValueSize(string key, byte[]? value) => KeySize(key) + VersionSize + ValueSize(value);
 
     private static int KeySize(string key)
     {

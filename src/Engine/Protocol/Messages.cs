@@ -26,6 +26,10 @@ public enum MessageKind : byte
     Heartbeat = 14,
     RingDigest = 15,
     RingStateMessage = 16,
+    RingChangeRequest = 17,
+    RingChangeReply = 18,
+    TransferDone = 19,
+    ReplicaRefused = 20,
 }
 
 /// <summary>
@@ -80,8 +84,12 @@ public sealed record ReadRepair(string Key, WriteVersion Version, byte[]? Value)
     public override int GetHashCode() => HashCode.Combine(Key, Version);
 }
 
-/// <summary>Node → every peer, each heartbeat interval: feeds the receiver's phi accrual detector. Never answered.</summary>
-public sealed record Heartbeat(long Sequence) : Message
+/// <summary>
+/// Node → every peer, each heartbeat interval: feeds the receiver's phi accrual detector, and carries
+/// what the sender reports of itself (ring version, partitions, keys and bytes held) for status pages
+/// (so any member can show every member's figures, as `nodetool status` does). Never answered.
+/// </summary>
+public sealed record Heartbeat(long Sequence, long RingVersion = 0, int PartitionsHeld = 0, long KeysHeld = 0, long BytesHeld = 0) : Message
 {
     public override MessageKind Kind => MessageKind.Heartbeat;
 }

@@ -12,7 +12,7 @@ namespace Meteora.Engine.Repair;
 /// peers' tree, leaf and pull requests, and purges tombstones whose grace period is over. It reads
 /// and writes data only through the replica store.
 /// </summary>
-internal sealed class AntiEntropy
+internal sealed class AntiEntropy : ISessionOwner
 {
     /// <summary>Period of the maintenance tick when background repair is off (tombstone purges still run).</summary>
     private const long IdleTickMs = 60_000;
@@ -28,7 +28,7 @@ internal sealed class AntiEntropy
     private long _purgeSlices;
     private bool _purgeScheduled;
 
-    public AntiEntropy(NodeOptions options, ReplicaPlacement placement, ReplicaStore store, Outbox outbox,
+    public AntiEntropy(NodeOptions options, Membership.RingView ring, ReplicaStore store, Outbox outbox,
         IScheduler scheduler, IClock clock, IRandom random, NodeCounters counters)
     {
         _scheduler = scheduler;
@@ -37,7 +37,7 @@ internal sealed class AntiEntropy
         _ctx = new RepairContext
         {
             NodeId = options.NodeId,
-            Placement = placement,
+            Ring = ring,
             Options = options.Repair,
             Store = store,
             Outbox = outbox,
@@ -49,6 +49,12 @@ internal sealed class AntiEntropy
     }
 
     public long TombstonesPurged { get; private set; }
+
+    /// <summary>What sessions of ring changes (transfers, handoffs) share with repair jobs: the store, the outbox, request ids.</summary>
+    public RepairContext Context => _ctx;
+
+    /// <summary>Sessions other owners run over this room's request registry (the streaming room reports its count here).</summary>
+    public Func<int> OtherSessions { get; set; } = () => 0;
 
     public RepairStatus? RunningStatus => _running?.Status();
 
@@ -66,20 +72,29 @@ internal sealed class AntiEntropy
     public (bool Started, string RepairId) StartJob(bool background = false)
     {
         if (_running is not null) return (false, _running.Id);
+        if (!_ctx.Ring.IsMember) return (false, "");
         string id = "r" + _random.NextUInt64().ToString("x16");
         var job = new RepairJob(id, background, _ctx.Clock.NowMicros, _ctx.Store.Tombstones.NextSequence());
         _running = job;
         _counters.RepairJobsStarted++;
         if (background) _counters.AntiEntropyRounds++;
+        Ring.ReplicaPlacement current = _ctx.Ring.Current;
         foreach (int partition in _ctx.Store.Trees.Partitions)
         {
+            if (!current.IsReplica(partition, _ctx.NodeId)) continue; // received in a change, or being handed off
             var sessions = new List<RepairSession>();
-            foreach (int peer in _ctx.Placement.PreferenceList(partition))
+            foreach (int peer in current.PreferenceList(partition))
             {
                 // Every node repairs with every peer, so each one learns for itself when all replicas of
                 // a partition hold its tombstones (which tombstone GC needs). Twice the root exchanges,
                 // which cost 2 small messages per partition and peer when nothing differs.
-                if (peer != _ctx.NodeId) sessions.Add(new RepairSession(_ctx, partition, peer));
+                if (peer != _ctx.NodeId) sessions.Add(new RepairSession(_ctx, partition, peer, this));
+            }
+            // A node a running change moves the partition to is a replica for tombstone GC too: a delete
+            // may not be purged before it holds it, or its transfer would push the old value back.
+            foreach (int pending in _ctx.Ring.PendingReplicas(partition))
+            {
+                if (pending != _ctx.NodeId) sessions.Add(new RepairSession(_ctx, partition, pending, this));
             }
             if (job.AddPartition(partition, sessions)) _ctx.Store.Tombstones.OnPartitionRepaired(partition, job.StartSequence);
         }
@@ -125,9 +140,15 @@ internal sealed class AntiEntropy
     }
 
     /// <summary>After a session handled an input: if it just finished, the job learns and the next session starts.</summary>
-    private void AfterStep(RepairSession session)
+    private static void AfterStep(RepairSession session)
     {
-        if (!session.Finished || _running is null) return;
+        if (session.Finished) session.Owner.OnSessionFinished(session);
+    }
+
+    /// <summary>One of this room's job sessions finished: the job learns and the next session starts.</summary>
+    public void OnSessionFinished(RepairSession session)
+    {
+        if (_running is null) return;
         Report(_running, session);
         Pump();
     }
@@ -201,9 +222,9 @@ internal sealed class AntiEntropy
     public void CheckInvariants(bool deep)
     {
         _running?.CheckInvariants(Options.MaxConcurrentSessions);
-        if (_running is null && _ctx.Requests.Count != 0)
+        if (_running is null && OtherSessions() == 0 && _ctx.Requests.Count != 0)
         {
-            throw new InvalidOperationException($"no repair job runs but {_ctx.Requests.Count} repair requests are open");
+            throw new InvalidOperationException($"no repair job or transfer runs but {_ctx.Requests.Count} repair requests are open");
         }
         if (deep) _ctx.Requests.CheckInvariants();
         if (_finished.Count > RepairOptions.MaxRememberedJobs) throw new InvalidOperationException($"{_finished.Count} finished jobs remembered");

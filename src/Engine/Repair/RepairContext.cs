@@ -1,7 +1,6 @@
 using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
 using Meteora.Engine.Replica;
-using Meteora.Engine.Ring;
 using Meteora.Engine.Runtime;
 
 namespace Meteora.Engine.Repair;
@@ -10,7 +9,7 @@ namespace Meteora.Engine.Repair;
 internal sealed class RepairContext
 {
     public required int NodeId { get; init; }
-    public required ReplicaPlacement Placement { get; init; }
+    public required Membership.RingView Ring { get; init; }
     public required RepairOptions Options { get; init; }
     public required ReplicaStore Store { get; init; }
     public required Outbox Outbox { get; init; }

@@ -11,8 +11,15 @@ namespace Meteora.Engine.Repair;
 /// as acked repair pushes, pull what the peer has newer) → Done, or Failed once a request or a push
 /// has timed out MaxAttempts times. One request is outstanding at a time, plus at most
 /// MaxPushesInFlight pushes; every try carries a fresh id, so late or duplicated replies are ignored.
-/// The session keeps its own counters; the job adds them up.
+/// The session keeps its own counters; its owner (a repair job, or a ring change's transfer or
+/// handoff) adds them up. A push-only session (a handoff from a node that no longer serves the
+/// partition) never pulls: it only gives the peer what it lacks or holds older.
 /// </summary>
+internal interface ISessionOwner
+{
+    void OnSessionFinished(RepairSession session);
+}
+
 internal sealed class RepairSession
 {
     private readonly RepairContext _ctx;
@@ -29,15 +36,26 @@ internal sealed class RepairSession
     private string[]? _askedKeys;
     private int _attempts;
 
-    public RepairSession(RepairContext context, int partition, int peer)
+    public RepairSession(RepairContext context, int partition, int peer, ISessionOwner owner, bool pushOnly = false)
     {
         _ctx = context;
         Partition = partition;
         Peer = peer;
+        Owner = owner;
+        PushOnly = pushOnly;
     }
 
     public int Partition { get; }
     public int Peer { get; }
+    public ISessionOwner Owner { get; }
+    public bool PushOnly { get; }
+
+    /// <summary>Keys the peer took from us (acked pushes) and keys we took from the peer (pulled and applied).</summary>
+    public long KeysPushed { get; private set; }
+    public long KeysPulled { get; private set; }
+
+    /// <summary>Bytes of pulled entries received (what a transfer's throttle counts).</summary>
+    public long BytesReceived { get; private set; }
     public RepairState State { get; private set; } = RepairState.Idle;
     public bool Finished => State is RepairState.Done or RepairState.Failed;
     public long KeysRepaired { get; private set; }
@@ -48,10 +66,7 @@ internal sealed class RepairSession
     public void Start()
     {
         if (State != RepairState.Idle) throw new InvalidOperationException($"session for partition {Partition} already started");
-        if (!_ctx.Placement.IsReplica(Partition, Peer) || Peer == _ctx.NodeId)
-        {
-            throw new InvalidOperationException($"node{Peer} is not a peer replica of partition {Partition}");
-        }
+        if (Peer == _ctx.NodeId) throw new InvalidOperationException($"node{Peer} cannot repair partition {Partition} with itself");
         State = RepairState.Comparing;
         _nodesToAsk.Enqueue(1);
         Advance();
@@ -114,7 +129,10 @@ internal sealed class RepairSession
             if (!remoteKeys.Contains(key) && IsPurgeableTombstone(key)) continue;
             if (!Push(key, attempt: 1)) return;
         }
-        foreach (string key in pull) _keysToPull.Enqueue(key);
+        if (!PushOnly)
+        {
+            foreach (string key in pull) _keysToPull.Enqueue(key);
+        }
         Advance();
     }
 
@@ -137,6 +155,8 @@ internal sealed class RepairSession
             }
             _ctx.Store.Apply(Partition, item.Key, new StoredValue(item.Version, item.Value), ackTo: null);
             KeysRepaired++;
+            KeysPulled++;
+            BytesReceived += MessageCodec.KeyValueSize(item.Key, item.Value);
         }
         RequeueUncovered(_keysToPull, _askedKeys, reply.KeysCovered);
         Advance();
@@ -146,7 +166,11 @@ internal sealed class RepairSession
     {
         if (!_pushes.Remove(ack.RequestId, out var push)) return;
         _ctx.Requests.Close(ack.RequestId);
-        if (ack.Ok) KeysRepaired++;
+        if (ack.Ok)
+        {
+            KeysRepaired++;
+            KeysPushed++;
+        }
         else if (!Push(push.Key, push.Attempt + 1)) return;
         Advance();
     }
@@ -213,6 +237,9 @@ internal sealed class RepairSession
         }
         StoredValue? value = _ctx.Store.Read(Partition, key);
         if (value is null) return true;
+        // A handoff never pushes an entry past the tombstone grace period: the new replicas had every chance
+        // to get it before the flip, and lacking it now may mean they purged its delete (a resurrection).
+        if (PushOnly && value.Version.TimestampMicros < _ctx.PurgeCutoffMicros) return true;
         long id = _ctx.Requests.Open(this, _ctx.RequestTimeoutMicros);
         _pushes[id] = (key, attempt);
         BytesSent += _ctx.Send(Peer, new RepairPush(id, key, value.Version, value.Value));
@@ -281,7 +308,7 @@ internal sealed class RepairSession
     private bool IsPurgeableTombstone(string key) =>
         _ctx.Store.Read(Partition, key) is { IsTombstone: true } value && value.Version.TimestampMicros < _ctx.PurgeCutoffMicros;
 
-    private int PartitionOf(string key) => Hashing.Token.OfKey(key).Partition(_ctx.Placement.PartitionCount);
+    private int PartitionOf(string key) => Hashing.Token.OfKey(key).Partition(_ctx.Ring.PartitionCount);
 
     private static T[] Take<T>(Queue<T> queue, int max)
     {

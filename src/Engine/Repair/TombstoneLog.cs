@@ -45,6 +45,16 @@ internal sealed class TombstoneLog
         queue.Enqueue((key, version, NextSequence()));
     }
 
+    /// <summary>
+    /// The partition's data is dropped (handed off to its new replicas): its tombstones leave the log.
+    /// Those already waiting for their grace period stay queued; their purge finds nothing to remove.
+    /// </summary>
+    public void Forget(int partition)
+    {
+        if (_awaitingRepair.Remove(partition, out var queue)) _count -= queue.Count;
+        _repairedFrom.Remove(partition);
+    }
+
     /// <summary>A repair round that started at <paramref name="startSequence"/> succeeded with every peer of the partition.</summary>
     public void OnPartitionRepaired(int partition, long startSequence)
     {

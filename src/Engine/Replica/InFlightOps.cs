@@ -26,18 +26,19 @@ internal sealed class InFlightOps
     private readonly Dictionary<long, StorageOp> _ops = new();
     private readonly Dictionary<string, (WriteVersion? Counted, int Pending)> _keys = new(StringComparer.Ordinal);
     private readonly Dictionary<int, int> _byPartition = new();
+    private readonly HashSet<long> _dropTokens = new();
     private long _nextToken;
 
-    public int Count => _ops.Count;
+    public int Count => _ops.Count + _dropTokens.Count;
 
-    public bool Full => _ops.Count >= Limits.MaxInFlightStorageOps;
+    public bool Full => Count >= Limits.MaxInFlightStorageOps;
 
     public bool AnyInPartition(int partition) => _byPartition.ContainsKey(partition);
 
     /// <summary>Tracks a new operation; <paramref name="counted"/> is the version the tree counts for the key now.</summary>
     public long Add(StorageOp op, WriteVersion? counted)
     {
-        if (Full) throw new InvalidOperationException($"{_ops.Count} storage operations in flight; the limit is {Limits.MaxInFlightStorageOps}");
+        if (Full) throw new InvalidOperationException($"{Count} storage operations in flight; the limit is {Limits.MaxInFlightStorageOps}");
         long token = ++_nextToken;
         _ops.Add(token, op);
         int pending = _keys.TryGetValue(op.Key, out var entry) ? entry.Pending : 0;
@@ -45,6 +46,17 @@ internal sealed class InFlightOps
         _byPartition[op.Partition] = _byPartition.GetValueOrDefault(op.Partition) + 1;
         return token;
     }
+
+    /// <summary>Tracks a partition drop: counted against the limit, under its own token.</summary>
+    public long AddDrop(int partition)
+    {
+        if (Full) throw new InvalidOperationException($"{_ops.Count} storage operations in flight; the limit is {Limits.MaxInFlightStorageOps}");
+        long token = ++_nextToken;
+        _dropTokens.Add(token);
+        return token;
+    }
+
+    public bool TryCompleteDrop(long token) => _dropTokens.Remove(token);
 
     /// <summary>Removes a completed operation; <paramref name="counted"/> is what the tree counted for its key.</summary>
     public bool TryComplete(long token, out StorageOp op, out WriteVersion? counted)
@@ -69,7 +81,7 @@ internal sealed class InFlightOps
     /// <summary>Every token is tracked exactly once: per-key and per-partition counts add up to the operations.</summary>
     public void CheckInvariants(bool deep)
     {
-        if (_ops.Count > Limits.MaxInFlightStorageOps) throw new InvalidOperationException($"{_ops.Count} storage ops exceed the limit");
+        if (Count > Limits.MaxInFlightStorageOps) throw new InvalidOperationException($"{_ops.Count} storage ops exceed the limit");
         if (!deep) return;
         var perKey = new Dictionary<string, int>(StringComparer.Ordinal);
         var perPartition = new Dictionary<int, int>();

@@ -1,4 +1,5 @@
 using Meteora.Engine.Hashing;
+using Meteora.Engine.Membership;
 using Meteora.Engine.Merkle;
 using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
@@ -20,7 +21,7 @@ namespace Meteora.Engine.Replica;
 internal sealed class ReplicaStore
 {
     private readonly int _nodeId;
-    private readonly ReplicaPlacement _placement;
+    private readonly RingView _ring;
     private readonly IStorage _storage;
     private readonly RepairOptions _repair;
     private readonly VersionClock _versions;
@@ -33,12 +34,13 @@ internal sealed class ReplicaStore
     private readonly InFlightOps _inFlight = new();
     private readonly TreeAudit _audit;
     private long _rebuildSlices;
+    private bool _rebuilding;
 
-    public ReplicaStore(NodeOptions options, ReplicaPlacement placement, IStorage storage, VersionClock versions,
+    public ReplicaStore(NodeOptions options, RingView ring, IStorage storage, VersionClock versions,
         VersionOrder order, Outbox outbox, IScheduler scheduler, IBuggify buggify)
     {
         _nodeId = options.NodeId;
-        _placement = placement;
+        _ring = ring;
         _storage = storage;
         _repair = options.Repair;
         _versions = versions;
@@ -49,9 +51,56 @@ internal sealed class ReplicaStore
         _buggifyDelayMicros = TimeUnits.MsToMicros(options.BuggifyDelayMs);
         _ackBeforeDurable = (options.PlantedBugs & PlantedBug.AckBeforeDurable) != 0;
         Tombstones = new TombstoneLog();
-        Trees = new ReplicaTrees(placement, _nodeId, options.Repair.MerkleDepth, Tombstones);
-        _audit = new TreeAudit(storage, Trees, placement.PartitionCount);
+        Trees = new ReplicaTrees(ring.PartitionCount, HeldPartitions(ring, storage), options.Repair.MerkleDepth, Tombstones);
+        _audit = new TreeAudit(storage, Trees, ring.PartitionCount);
     }
+
+    /// <summary>Partitions this node serves in its ring, plus any it still has data of (a drop or handoff a crash interrupted).</summary>
+    private static IEnumerable<int> HeldPartitions(RingView ring, IStorage storage)
+    {
+        var probe = new List<KeyValuePair<string, StoredValue>>(1);
+        for (int p = 0; p < ring.PartitionCount; p++)
+        {
+            probe.Clear();
+            if (ring.Serves(p) || storage.Scan(p, TokenRange.All, null, probe, 1) > 0) yield return p;
+        }
+    }
+
+    /// <summary>Disk operations dropping a partition, by completion token (never more than one per partition).</summary>
+    private readonly Dictionary<long, int> _drops = new();
+
+    /// <summary>Partitions being dropped: not tracked, data leaving.</summary>
+    public bool Dropping(int partition) => _drops.ContainsValue(partition);
+
+    /// <summary>The ring changed: partitions this node now serves get trees (built from storage by rebuild slices).</summary>
+    public void OnRingChanged()
+    {
+        bool added = false;
+        for (int p = 0; p < _ring.PartitionCount; p++)
+        {
+            if (_ring.Serves(p) && !Dropping(p)) added |= Trees.Track(p);
+        }
+        if (added && !_rebuilding) ScheduleRebuildSlice();
+    }
+
+    /// <summary>
+    /// Removes a partition this node no longer serves, once it is handed off and no disk operation of it is
+    /// in flight; returns false (and does nothing) otherwise.
+    /// </summary>
+    public bool TryDrop(int partition)
+    {
+        if (_ring.Serves(partition)) throw new InvalidOperationException($"partition {partition} is served here; it cannot be dropped");
+        if (!Trees.Tracks(partition) || _inFlight.AnyInPartition(partition) || _inFlight.Full) return false;
+        Trees.Untrack(partition);
+        Tombstones.Forget(partition);
+        long token = _inFlight.AddDrop(partition);
+        _drops.Add(token, partition);
+        _storage.DropPartition(partition, token);
+        PartitionsDropped++;
+        return true;
+    }
+
+    public long PartitionsDropped { get; private set; }
 
     public ReplicaTrees Trees { get; }
 
@@ -67,10 +116,15 @@ internal sealed class ReplicaStore
 
     public void OnRebuildTimer()
     {
+        _rebuilding = false;
         if (Trees.RebuildSlice(_storage, _repair.SliceEntries)) ScheduleRebuildSlice();
     }
 
-    private void ScheduleRebuildSlice() => _scheduler.StartTimer(new TimerId(TimerOwner.MerkleRebuild, ++_rebuildSlices), 0);
+    private void ScheduleRebuildSlice()
+    {
+        _rebuilding = true;
+        _scheduler.StartTimer(new TimerId(TimerOwner.MerkleRebuild, ++_rebuildSlices), 0);
+    }
 
     public StoredValue? Read(int partition, string key) => _storage.TryGet(partition, key, out StoredValue value) ? value : null;
 
@@ -80,7 +134,13 @@ internal sealed class ReplicaStore
 
     public void OnReplicaRead(int fromNode, ReplicaRead read)
     {
-        StoredValue? held = Read(PartitionOf(read.Key), read.Key);
+        int partition = PartitionOf(read.Key);
+        if (!_ring.Serves(partition))
+        {
+            _outbox.Send(fromNode, new ReplicaRefused(read.RequestId, _ring.Version)); // never "not found" for data that moved
+            return;
+        }
+        StoredValue? held = Read(partition, read.Key);
         Message reply = held is null
             ? new ReplicaReadReply(read.RequestId, false, WriteVersion.Zero, null)
             : new ReplicaReadReply(read.RequestId, true, held.Version, held.Value);
@@ -106,6 +166,13 @@ internal sealed class ReplicaStore
     public void Apply(int partition, string key, StoredValue incoming, AckTo? ackTo)
     {
         _versions.Observe(incoming.Version);
+        if (!_ring.Serves(partition) || Dropping(partition))
+        {
+            // Not a replica here (any more, or yet): a coordinator with an older ring gets a nack, never an ack.
+            WritesNotServed++;
+            if (ackTo is { } notServed) SendAck(notServed, durable: false);
+            return;
+        }
         StoredValue? current = Read(partition, key);
         bool newer = current is null || _order.Newer(incoming, current);
         if (!newer && ackTo is null) return;
@@ -157,9 +224,19 @@ internal sealed class ReplicaStore
         return true;
     }
 
+    /// <summary>Writes nacked or skipped because this node does not serve the key's partition.</summary>
+    public long WritesNotServed { get; private set; }
+
     /// <summary>A disk operation completed (durable) or failed and was rolled back by the store.</summary>
     public void OnCompleted(long token, bool durable)
     {
+        if (_drops.Remove(token, out int dropped))
+        {
+            if (!_inFlight.TryCompleteDrop(token)) throw new InvalidOperationException($"drop {token} is not in flight");
+            // A failed drop left the data visible: track it again, so it is handed off and dropped once more.
+            if (!durable && Trees.Track(dropped) && !_rebuilding) ScheduleRebuildSlice();
+            return;
+        }
         if (!_inFlight.TryComplete(token, out StorageOp op, out WriteVersion? counted))
         {
             throw new InvalidOperationException($"storage completed token {token}, which is not in flight");
@@ -185,7 +262,7 @@ internal sealed class ReplicaStore
         else _outbox.Send(to.Node, ack);
     }
 
-    private int PartitionOf(string key) => Token.OfKey(key).Partition(_placement.PartitionCount);
+    private int PartitionOf(string key) => Token.OfKey(key).Partition(_ring.PartitionCount);
 
     /// <summary>
     /// In-flight bookkeeping adds up; with <paramref name="deep"/>, also recomputes one partition's tree
@@ -194,6 +271,11 @@ internal sealed class ReplicaStore
     public void CheckInvariants(bool deep)
     {
         _inFlight.CheckInvariants(deep);
+        if (_drops.Count > _ring.PartitionCount) throw new InvalidOperationException($"{_drops.Count} partition drops in flight");
+        foreach (int p in _drops.Values)
+        {
+            if (Trees.Tracks(p)) throw new InvalidOperationException($"partition {p} is being dropped but still has a tree");
+        }
         if (deep) _audit.CheckNext(_inFlight);
     }
 }

@@ -26,6 +26,12 @@ public enum TimerOwner : byte
 
     /// <summary>The next gossip round (id: the round number).</summary>
     Gossip = 8,
+
+    /// <summary>The membership room's tick: join retries, ring-change request timeouts, transfer reports (id: tick number).</summary>
+    Membership = 9,
+
+    /// <summary>The partition streaming room's tick: transfer and handoff sessions, drops (id: tick number).</summary>
+    Streaming = 10,
 }
 
 /// <summary>A timer's identity: its owner plus an id drawn from that owner's own counter.</summary>

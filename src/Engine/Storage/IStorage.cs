@@ -35,4 +35,21 @@ public interface IStorage
     /// </summary>
     void Purge(int partition, string key, WriteVersion tombstone, long completionToken) =>
         throw new NotSupportedException($"{GetType().Name} cannot purge tombstones");
+
+    /// <summary>
+    /// Removes every entry of the partition (this node no longer replicates it and has handed it off).
+    /// Visible at once; completes like a write.
+    /// </summary>
+    void DropPartition(int partition, long completionToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot drop partitions");
+
+    /// <summary>The ring state last saved with <see cref="WriteRingState"/>, or null.</summary>
+    byte[]? ReadRingState() => null;
+
+    /// <summary>Saves the node's ring state (membership survives restarts); durable when it returns.</summary>
+    void WriteRingState(byte[] encoded) =>
+        throw new NotSupportedException($"{GetType().Name} cannot persist the ring state");
+
+    /// <summary>Keys and bytes this store holds, estimated (for status pages; never used for decisions).</summary>
+    (long Keys, long Bytes) EstimateSize() => (0, 0);
 }

@@ -19,6 +19,8 @@ public sealed class InMemoryStorage : IStorage
     /// <summary>Each partition's visible keys in <see cref="StorageOrder"/>, with their token-high-64 so comparisons never rehash.</summary>
     private readonly Dictionary<int, SortedSet<OrderedKey>> _keysByPartition = new();
     private readonly Dictionary<string, int> _partitionOf = new(StringComparer.Ordinal);
+    private byte[]? _ringState;
+    private long _visibleBytes;
 
     public int PendingCount => _pending.Count;
 
@@ -75,6 +77,37 @@ public sealed class InMemoryStorage : IStorage
         _pending.Enqueue(new PendingOperation(completionToken, key, StoredValue.Tombstone(tombstone), Purge: true));
     }
 
+    /// <summary>Drops every entry of the partition from what is visible; the durable copy goes when the operation completes.</summary>
+    public void DropPartition(int partition, long completionToken)
+    {
+        RequireRoom();
+        if (_keysByPartition.TryGetValue(partition, out SortedSet<OrderedKey>? keys))
+        {
+            foreach (OrderedKey entry in keys)
+            {
+                if (_visible.Remove(entry.Key!, out StoredValue? gone)) _visibleBytes -= SizeOf(entry.Key!, gone);
+            }
+            keys.Clear();
+        }
+        _pending.Enqueue(new PendingOperation(completionToken, null, null, Purge: false, DropPartition: partition));
+    }
+
+    /// <summary>The saved ring state; a ring save is durable at once (real mode writes it with a synced write).</summary>
+    public byte[]? ReadRingState() => _ringState;
+
+    public void WriteRingState(byte[] encoded)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        _ringState = (byte[])encoded.Clone();
+    }
+
+    public (long Keys, long Bytes) EstimateSize() => (_visible.Count, _visibleBytes);
+
+    private static long SizeOf(string key, StoredValue value) => key.Length + 12 + (value.Value?.Length ?? 0);
+
+    /// <summary>How many visible entries the partition holds.</summary>
+    public int CountInPartition(int partition) => _keysByPartition.TryGetValue(partition, out var keys) ? keys.Count : 0;
+
     public void Sync(long completionToken)
     {
         RequireRoom();
@@ -91,7 +124,12 @@ public sealed class InMemoryStorage : IStorage
         {
             throw new InvalidOperationException("no pending storage operation to complete");
         }
-        if (op.Purge)
+        if (op.DropPartition >= 0)
+        {
+            if (durable) DropDurable(op.DropPartition);
+            else RestorePartition(op.DropPartition);
+        }
+        else if (op.Purge)
         {
             if (durable && _durable.TryGetValue(op.Key!, out StoredValue? held) && held.Equals(op.Value))
             {
@@ -121,6 +159,7 @@ public sealed class InMemoryStorage : IStorage
     {
         _pending.Clear();
         _visible.Clear();
+        _visibleBytes = 0;
         foreach (var keys in _keysByPartition.Values) keys.Clear();
         foreach (var (key, value) in _durable) SetVisible(_partitionOf[key], key, value);
     }
@@ -130,6 +169,25 @@ public sealed class InMemoryStorage : IStorage
 
     /// <summary>The visible entries, unordered.</summary>
     public IEnumerable<KeyValuePair<string, StoredValue>> VisibleEntries => _visible;
+
+    private void DropDurable(int partition)
+    {
+        var gone = new List<string>();
+        foreach (var (key, _) in _durable)
+        {
+            if (_partitionOf[key] == partition) gone.Add(key);
+        }
+        foreach (string key in gone) _durable.Remove(key);
+    }
+
+    /// <summary>A failed drop: the partition's durable entries (and later pending writes) are visible again.</summary>
+    private void RestorePartition(int partition)
+    {
+        foreach (var (key, _) in _durable)
+        {
+            if (_partitionOf[key] == partition) RollBack(key);
+        }
+    }
 
     private void RollBack(string key)
     {
@@ -149,6 +207,8 @@ public sealed class InMemoryStorage : IStorage
             throw new ArgumentException($"key {key} was stored in partition {known}, now {partition}");
         }
         _partitionOf[key] = partition;
+        if (_visible.TryGetValue(key, out StoredValue? before)) _visibleBytes -= SizeOf(key, before);
+        _visibleBytes += SizeOf(key, value);
         if (_visible.TryAdd(key, value))
         {
             if (!_keysByPartition.TryGetValue(partition, out SortedSet<OrderedKey>? keys))
@@ -165,7 +225,8 @@ public sealed class InMemoryStorage : IStorage
 
     private void RemoveVisible(string key)
     {
-        if (_visible.Remove(key)) _keysByPartition[_partitionOf[key]].Remove(new OrderedKey(StorageOrder.TokenHigh64(key), key));
+        if (_visible.Remove(key, out StoredValue? gone)) _visibleBytes -= SizeOf(key, gone);
+        if (gone is not null) _keysByPartition[_partitionOf[key]].Remove(new OrderedKey(StorageOrder.TokenHigh64(key), key));
     }
 
     private void RequireRoom()
@@ -176,7 +237,7 @@ public sealed class InMemoryStorage : IStorage
         }
     }
 
-    private readonly record struct PendingOperation(long Token, string? Key, StoredValue? Value, bool Purge);
+    private readonly record struct PendingOperation(long Token, string? Key, StoredValue? Value, bool Purge, int DropPartition = -1);
 
     /// <summary>A key with its token-high-64, in <see cref="StorageOrder"/>. A null key is a scan bound after every key of its token.</summary>
     private readonly record struct OrderedKey(ulong TokenHigh64, string? Key)

@@ -283,7 +283,7 @@ public static class MeteoraHttpApi
     private static RepairStart TryStartRepair(MeteoraNode node)
     {
         if (node.RunningRepair is { } running) return new RepairStart(false, running.RepairId, 0, 0);
-        ReplicaPlacement placement = node.Placement;
+        if (node.Placement is not { } placement) return new RepairStart(false, null, 0, 1); // joining: no ring yet
         int total = 0, ready = 0;
         for (int partition = 0; partition < placement.PartitionCount; partition++)
         {

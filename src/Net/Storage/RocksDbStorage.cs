@@ -325,7 +325,64 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         Enqueue(new PendingOperation(completionToken, ok));
     }
 
-    /// <summary>Node metadata (node id, ring); written synchronously, only at startup.</summary>
+    /// <summary>
+    /// Removes the whole partition with one range tombstone (RocksDB DeleteRange over the partition's
+    /// 4-byte prefix); visible at once, completes like a write.
+    /// </summary>
+    public void DropPartition(int partition, long completionToken)
+    {
+        if (partition < 0) throw new ArgumentOutOfRangeException(nameof(partition), partition, "partition must be non-negative");
+        bool ok = ReadyToWrite();
+        if (ok)
+        {
+            var start = new byte[StorageKeys.PartitionPrefixBytes];
+            var end = new byte[StorageKeys.PartitionPrefixBytes];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(start, (uint)partition);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(end, (uint)partition + 1);
+            try
+            {
+                using var batch = new WriteBatch();
+                batch.DeleteRange(start, (ulong)start.Length, end, (ulong)end.Length, _data);
+                _db.Write(batch, _appendWithoutSync);
+            }
+            catch (RocksDbException)
+            {
+                ok = false;
+                _walBroken = true;
+            }
+            Count(ok);
+        }
+        Enqueue(new PendingOperation(completionToken, ok));
+    }
+
+    /// <summary>RocksDB's own estimates for the data family (status pages only).</summary>
+    public (long Keys, long Bytes) EstimateSize()
+    {
+        try
+        {
+            long keys = long.TryParse(_db.GetProperty("rocksdb.estimate-num-keys", _data), out long k) ? k : 0;
+            long bytes = long.TryParse(_db.GetProperty("rocksdb.estimate-live-data-size", _data), out long b) ? b : 0;
+            bytes += long.TryParse(_db.GetProperty("rocksdb.cur-size-all-mem-tables", _data), out long m) ? m : 0;
+            return (keys, bytes);
+        }
+        catch (RocksDbException)
+        {
+            return (0, 0);
+        }
+    }
+
+    private const string RingStateMetadataKey = "ring-state";
+
+    public byte[]? ReadRingState() => ReadMetadata(RingStateMetadataKey);
+
+    /// <summary>Synced write to the meta family: ring changes are rare, and a restart must resume from the adopted ring.</summary>
+    public void WriteRingState(byte[] encoded)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        WriteMetadata(RingStateMetadataKey, encoded);
+    }
+
+    /// <summary>Node metadata (node id, ring); written synchronously.</summary>
     public byte[]? ReadMetadata(string name) => _db.Get(System.Text.Encoding.UTF8.GetBytes(name), _metadata);
 
     public void WriteMetadata(string name, byte[] value) =>
