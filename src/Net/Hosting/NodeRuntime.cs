@@ -26,6 +26,7 @@ public sealed class NodeRuntime : IAsyncDisposable
 
     private readonly ILogger _logger;
     private volatile RingState? _ring;
+    private RejoinGuard? _rejoinGuard;
     private bool _started;
     private bool _stopped;
 
@@ -123,6 +124,7 @@ public sealed class NodeRuntime : IAsyncDisposable
             secret: security.Secret, tls: security.Tls);
         var gateway = new ClientGateway();
         RingState? saved = SavedRing(storage);
+        RejoinGuard? rejoinGuard = null;
         MeteoraNode node;
         if (config.Join is { } joinAddress)
         {
@@ -130,7 +132,8 @@ public sealed class NodeRuntime : IAsyncDisposable
                 ?? JoinSeed.Resolve(config.NodeId, config.Partitions, config.ReplicationFactor, config.AdvertisedPeerAddress, joinAddress,
                     security.Secret, security.Tls, logger);
             transport.AddPeer(seed);
-            node = MeteoraNode.Join(config.ToNodeOptions(), config.Partitions, seed.NodeId, new SystemClock(), loop, transport, storage,
+            rejoinGuard = new RejoinGuard(config.NodeId, transport);
+            node = MeteoraNode.Join(config.ToNodeOptions(), config.Partitions, seed.NodeId, new SystemClock(), loop, rejoinGuard, storage,
                 new SystemRandom(), gateway);
         }
         else
@@ -147,7 +150,7 @@ public sealed class NodeRuntime : IAsyncDisposable
         gateway.Attach(loop);
         var metrics = new Metrics.NodeMetrics(loop, storage, transport, node.Counters);
         (loop.Metrics, storage.Metrics, gateway.Metrics) = (metrics.Loop, metrics.Storage, metrics.Client);
-        var runtime = new NodeRuntime(config, storage, loop, transport, gateway, node, metrics, logger);
+        var runtime = new NodeRuntime(config, storage, loop, transport, gateway, node, metrics, logger) { _rejoinGuard = rejoinGuard };
         metrics.AttachMembership(runtime);
         if (node.Ring is { } ring) runtime.OnRingAdopted(ring); // a configured or saved ring, adopted before the hook existed
         node.RingAdopted = runtime.OnRingAdopted;
@@ -184,6 +187,7 @@ public sealed class NodeRuntime : IAsyncDisposable
     {
         RingState? previous = _ring;
         _ring = ring;
+        _rejoinGuard?.OnRingAdopted(ring);
         foreach (Member member in ring.Members)
         {
             if (member.NodeId == Config.NodeId) continue;

@@ -92,7 +92,8 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
         {
             PeerProbe reply = PeerProbe.Describe(context.LocalNodeId, context.PartitionCount, context.ReplicationFactor, context.Ring(), fromNode);
             await output.WriteAsync(PeerHandshake.Frame(reply.Encode(context.Secret.Key, hello, nonce)), cancellationToken).ConfigureAwait(false);
-            await output.CompleteAsync().ConfigureAwait(false);
+            // The dialer hangs up once it has the reply; aborting first could reset the connection before the reply left.
+            await WaitForCloseAsync(input, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("answered a join probe from node {Peer} at {Remote}", fromNode, connection.RemoteEndPoint);
         }
         return (fromNode, probe);
@@ -115,6 +116,17 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
             throw new PeerFrameException($"peer uses {hello.PartitionCount} partitions, this node {context.PartitionCount}");
         }
         return hello.FromNode;
+    }
+
+    /// <summary>Discards input until the peer closes its side (bounded by the handshake timeout).</summary>
+    private static async Task WaitForCloseAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted || result.IsCanceled) return;
+        }
     }
 
     /// <summary>Reads one handshake frame whose payload must be exactly <paramref name="payloadBytes"/> long.</summary>
