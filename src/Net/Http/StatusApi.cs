@@ -72,11 +72,13 @@ internal static class StatusApi
     {
         NodeRuntime runtime = MeteoraHttpApi.Runtime(context);
         PeerLiveness[]? liveness = await BrieflyAsync(runtime, context, node => node.PeerLiveness());
-        IReadOnlyList<PeerLink> links = runtime.Transport.Links;
-        var peers = new PeerHealth[links.Count];
+        // Links of nodes that left the ring are kept (handoffs need them) but are no longer peers to report.
+        RingState? ring = runtime.Ring;
+        PeerLink[] links = [.. runtime.Transport.Links.Where(l => ring is null || ring.MemberOf(l.Endpoint.NodeId) is not null)];
+        var peers = new PeerHealth[links.Length];
         var up = new List<int>();
         var down = new List<int>();
-        for (int i = 0; i < links.Count; i++)
+        for (int i = 0; i < links.Length; i++)
         {
             PeerLink link = links[i];
             PeerLiveness? seen = liveness is null ? null : Array.Find(liveness, p => p.Node == link.Endpoint.NodeId);
