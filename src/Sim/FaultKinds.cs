@@ -12,6 +12,8 @@ public enum FaultKinds
     Disk = 32,
     Clock = 64,
     Buggify = 128,
+    /// <summary>Ring changes: joins of fresh nodes, leaves, removals of crashed members (not in All: opt in with "membership").</summary>
+    Membership = 256,
     All = Partition | Crash | Drop | Dup | Reorder | Disk | Clock | Buggify,
 }
 
@@ -36,7 +38,8 @@ public static class FaultKindsParser
                 "disk" => FaultKinds.Disk,
                 "clock" => FaultKinds.Clock,
                 "buggify" => FaultKinds.Buggify,
-                _ => throw new SimUsageException($"unknown fault kind '{raw}' (expected partition,crash,drop,dup,reorder,disk,clock,buggify or all)"),
+                "membership" => FaultKinds.Membership,
+                _ => throw new SimUsageException($"unknown fault kind '{raw}' (expected partition,crash,drop,dup,reorder,disk,clock,buggify,membership or all)"),
             };
         }
         return kinds;
@@ -46,6 +49,7 @@ public static class FaultKindsParser
     {
         if (kinds == FaultKinds.None) return "none";
         if (kinds == FaultKinds.All) return "all";
+        if (kinds == (FaultKinds.All | FaultKinds.Membership)) return "all,membership";
         var names = new List<string>();
         foreach (FaultKinds kind in Enum.GetValues<FaultKinds>())
         {

@@ -18,7 +18,7 @@ internal sealed class Nemesis
     {
         _cluster = cluster;
         _faults = faults;
-        int nodes = cluster.Options.Nodes;
+        int nodes = cluster.Options.TotalNodes;
         _blockedLinks = new int[nodes, nodes];
         _disk = new List<DiskFault>[nodes];
         for (int i = 0; i < nodes; i++) _disk[i] = [];
@@ -83,6 +83,21 @@ internal sealed class Nemesis
                 _cluster.Nodes[k.Node].Clock.Apply(k);
                 _cluster.Timeline?.OnFaultStart(index, "clock", k, [k.Node], _cluster.NowMicros, instant: true);
                 return;
+            case JoinFault j:
+                if (!_cluster.Nodes[j.Node].NotStarted) return;
+                _cluster.Nodes[j.Node].StartJoin(j.Seed);
+                _cluster.Timeline?.OnFaultStart(index, "join", j, [j.Node], _cluster.NowMicros, instant: true);
+                return;
+            case LeaveFault l:
+                _cluster.Operator.Request(l.Node, new Meteora.Engine.Membership.RingChange(Meteora.Engine.Membership.RingChangeKind.Leave, l.Node));
+                _cluster.Timeline?.OnFaultStart(index, "leave", l, [l.Node], _cluster.NowMicros, instant: true);
+                return;
+            case RemoveFault r:
+                if (_cluster.Nodes[r.Node].NotStarted || _cluster.Nodes[r.Node].Retired) return;
+                _cluster.Nodes[r.Node].Retire();
+                _cluster.Operator.Request(r.Via, new Meteora.Engine.Membership.RingChange(Meteora.Engine.Membership.RingChangeKind.Remove, r.Node));
+                _cluster.Timeline?.OnFaultStart(index, "remove", r, [r.Node], _cluster.NowMicros, instant: true);
+                return;
         }
         _applied[index] = true;
         _cluster.Enqueue(_cluster.NowMicros + endMicros * 1000, new SimEvent { Kind = SimEventKind.FaultEnd, Node = -1, Id = index });
@@ -101,7 +116,10 @@ internal sealed class Nemesis
                 SetBlocked(p, -1);
                 break;
             case CrashFault:
-                foreach (int node in _crashedBy[index]!) _cluster.Nodes[node].Restart();
+                foreach (int node in _crashedBy[index]!)
+                {
+                    if (!_cluster.Nodes[node].Retired) _cluster.Nodes[node].Restart();
+                }
                 break;
             case LinkFault l:
                 _lossy.Remove(l);
@@ -123,7 +141,7 @@ internal sealed class Nemesis
         foreach (var list in _disk) list.Clear();
         foreach (SimNode node in _cluster.Nodes)
         {
-            if (!node.Up) node.Restart();
+            if (!node.Up && !node.Retired && !node.NotStarted) node.Restart();
         }
     }
 

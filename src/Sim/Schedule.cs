@@ -44,7 +44,7 @@ public sealed record Schedule(
         foreach (PlannedOp op in Ops)
         {
             if (op.Client < 0 || op.Client >= options.Clients) throw new SimUsageException($"schedule op uses client {op.Client}, but --clients is {options.Clients}");
-            if (op.Coordinator < 0 || op.Coordinator >= options.Nodes) throw new SimUsageException($"schedule op uses node {op.Coordinator}, but --nodes is {options.Nodes}");
+            if (op.Coordinator < 0 || op.Coordinator >= options.TotalNodes) throw new SimUsageException($"schedule op uses node {op.Coordinator}, but --nodes is {options.Nodes}");
             if (op.Consistency < 1 || op.Consistency > options.ReplicationFactor) throw new SimUsageException($"schedule op uses R/W {op.Consistency} outside 1..{options.ReplicationFactor}");
             if (string.IsNullOrEmpty(op.Key)) throw new SimUsageException("schedule op has an empty key");
         }
@@ -52,7 +52,7 @@ public sealed record Schedule(
         {
             foreach (int node in fault.Nodes())
             {
-                if (node < 0 || node >= options.Nodes) throw new SimUsageException($"schedule fault {fault} names node {node}, but --nodes is {options.Nodes}");
+                if (node < 0 || node >= options.TotalNodes) throw new SimUsageException($"schedule fault {fault} names node {node}, but the cluster has {options.TotalNodes} node slots");
             }
             if (fault.AtMs < 0) throw new SimUsageException($"schedule fault {fault} starts before time 0");
         }
@@ -68,6 +68,9 @@ public sealed record PlannedOp(int Client, ClientOperation Operation, string Key
 [JsonDerivedType(typeof(LinkFault), "link")]
 [JsonDerivedType(typeof(DiskFault), "disk")]
 [JsonDerivedType(typeof(ClockFault), "clock")]
+[JsonDerivedType(typeof(JoinFault), "join")]
+[JsonDerivedType(typeof(LeaveFault), "leave")]
+[JsonDerivedType(typeof(RemoveFault), "remove")]
 public abstract record Fault(long AtMs)
 {
     public virtual IEnumerable<int> Nodes() => [];
@@ -111,4 +114,25 @@ public sealed record ClockFault(long AtMs, int Node, long JumpMs, int DriftPpm, 
 {
     public override IEnumerable<int> Nodes() => [Node];
     public override string ToString() => $"clock node{Node} at {AtMs}ms jump={JumpMs}ms drift={DriftPpm}ppm resolution={ResolutionMicros}us";
+}
+
+/// <summary>A fresh node (empty disk) starts and joins the ring through <see cref="Seed"/>.</summary>
+public sealed record JoinFault(long AtMs, int Node, int Seed) : Fault(AtMs)
+{
+    public override IEnumerable<int> Nodes() => [Node, Seed];
+    public override string ToString() => $"join node{Node} via node{Seed} at {AtMs}ms";
+}
+
+/// <summary>An operator asks <see cref="Node"/> to leave the ring (retried while refused for a transient reason).</summary>
+public sealed record LeaveFault(long AtMs, int Node) : Fault(AtMs)
+{
+    public override IEnumerable<int> Nodes() => [Node];
+    public override string ToString() => $"leave node{Node} at {AtMs}ms";
+}
+
+/// <summary><see cref="Node"/> dies for good (disk lost); an operator asks <see cref="Via"/> to remove it from the ring.</summary>
+public sealed record RemoveFault(long AtMs, int Node, int Via) : Fault(AtMs)
+{
+    public override IEnumerable<int> Nodes() => [Node, Via];
+    public override string ToString() => $"remove node{Node} via node{Via} at {AtMs}ms";
 }

@@ -25,6 +25,7 @@ public static class ScheduleGenerator
         }
         if ((kinds & FaultKinds.Disk) != 0) faults.AddRange(DiskTrouble(SimRandom.Stream(seed, "nemesis-disk"), options, horizonMs));
         if ((kinds & FaultKinds.Clock) != 0) faults.AddRange(ClockTrouble(SimRandom.Stream(seed, "nemesis-clock"), options, horizonMs));
+        if ((kinds & FaultKinds.Membership) != 0) faults.AddRange(MembershipChanges(SimRandom.Stream(seed, "nemesis-membership"), options, horizonMs));
         faults.Sort((a, b) => a.AtMs.CompareTo(b.AtMs));
 
         var sites = new List<BuggifySite>();
@@ -76,24 +77,24 @@ public static class ScheduleGenerator
 
     private static IEnumerable<Fault> Partitions(SimRandom random, SimOptions options, long horizonMs)
     {
-        if (options.Nodes < 2) yield break;
+        if (options.TotalNodes < 2) yield break;
         int count = random.NextInt(1, 4);
         for (int i = 0; i < count; i++)
         {
             long at = random.NextInt((int)horizonMs);
             long duration = random.NextInt(20, 600);
-            int[] nodes = Shuffled(random, options.Nodes);
+            int[] nodes = Shuffled(random, options.TotalNodes);
             switch (random.NextInt(3))
             {
                 case 0: // random halves
-                    int cut = random.NextInt(1, options.Nodes - 1);
+                    int cut = random.NextInt(1, options.TotalNodes - 1);
                     yield return new PartitionFault(at, duration, nodes[..cut], nodes[cut..], OneWay: false);
                     break;
                 case 1: // one node isolated
                     yield return new PartitionFault(at, duration, nodes[..1], nodes[1..], OneWay: false);
                     break;
                 default: // one-way cut
-                    int split = random.NextInt(1, options.Nodes - 1);
+                    int split = random.NextInt(1, options.TotalNodes - 1);
                     yield return new PartitionFault(at, duration, nodes[..split], nodes[split..], OneWay: true);
                     break;
             }
@@ -107,12 +108,53 @@ public static class ScheduleGenerator
         {
             long at = random.NextInt((int)horizonMs);
             long down = random.NextInt(5, 500);
-            int[] nodes = Shuffled(random, options.Nodes);
+            int[] nodes = Shuffled(random, options.TotalNodes);
             int roll = random.NextInt(10);
-            int crashed = roll < 4 ? 1 : roll < 7 ? Math.Max(1, (options.Nodes - 1) / 2) : options.Nodes;
+            int crashed = roll < 4 ? 1 : roll < 7 ? Math.Max(1, (options.TotalNodes - 1) / 2) : options.TotalNodes;
             int[] victims = nodes[..crashed];
             Array.Sort(victims);
             yield return new CrashFault(at, victims, down);
+        }
+    }
+
+    /// <summary>
+    /// One to four ring changes: joins of the spare nodes, leaves, removals of members that then die for
+    /// good; sometimes close together (the claimant refuses the second while the first runs, and the
+    /// operator retries). Never fewer than N members planned; the lowest id (the claimant, and every
+    /// joiner's seed) never departs: a dead claimant stops all changes and a joiner knows only its seed
+    /// (docs/membership.md). At most one removal: a change whose new replicas include a second dead,
+    /// not yet removed node would wait for it forever (remove dead nodes one at a time).
+    /// </summary>
+    private static IEnumerable<Fault> MembershipChanges(SimRandom random, SimOptions options, long horizonMs)
+    {
+        var members = Enumerable.Range(0, options.Nodes).ToList();
+        int nextJoiner = options.Nodes;
+        int count = random.NextInt(1, 5);
+        bool removed = false;
+        long at = random.NextInt((int)Math.Max(1, horizonMs / 4));
+        for (int i = 0; i < count; i++)
+        {
+            int roll = random.NextInt(3);
+            bool canDepart = members.Count > options.ReplicationFactor;
+            if ((roll == 0 || !canDepart) && nextJoiner < options.TotalNodes)
+            {
+                yield return new JoinFault(at, nextJoiner, members[0]);
+                members.Add(nextJoiner++);
+            }
+            else if ((roll == 1 || removed) && canDepart)
+            {
+                int node = members[1 + random.NextInt(members.Count - 1)];
+                members.Remove(node);
+                yield return new LeaveFault(at, node);
+            }
+            else if (canDepart)
+            {
+                int node = members[1 + random.NextInt(members.Count - 1)];
+                members.Remove(node);
+                removed = true;
+                yield return new RemoveFault(at, node, members[random.NextInt(members.Count)]);
+            }
+            at += random.Chance(0.3) ? random.NextInt(1, 50) : random.NextInt(1, (int)Math.Max(2, horizonMs / 2));
         }
     }
 

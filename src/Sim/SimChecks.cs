@@ -21,6 +21,35 @@ internal static class SimChecks
         var replicas = new SimReplicaView(cluster);
         Checker.CheckDurability(ops, replicas, cluster.Purges, cluster.NowMicros, violations);
         Checker.CheckConvergence(ops, replicas, violations);
+        CheckDataDropped(cluster, violations);
+    }
+
+    /// <summary>
+    /// After the ring settled: a node that left holds nothing, and a running member holds data only of
+    /// partitions it replicates in the final ring (handed-off data is dropped, so churn cannot grow storage).
+    /// </summary>
+    private static void CheckDataDropped(SimCluster cluster, List<Violation> violations)
+    {
+        var placement = cluster.FinalPlacement;
+        foreach (SimNode node in cluster.Nodes)
+        {
+            if (cluster.DepartedNodes.Contains(node.Id) && node.Storage.VisibleCount > 0)
+            {
+                violations.Add(new Violation(ViolationKind.Convergence, $"membership: node{node.Id} left the ring but still holds {node.Storage.VisibleCount} keys", [], [node.Id]));
+                continue;
+            }
+            if (!node.Up) continue;
+            for (int p = 0; p < placement.PartitionCount; p++)
+            {
+                int held = node.Storage.CountInPartition(p);
+                if (held > 0 && !placement.IsReplica(p, node.Id))
+                {
+                    violations.Add(new Violation(ViolationKind.Convergence,
+                        $"membership: node{node.Id} still holds {held} keys of partition {p}, which it no longer replicates", [], [node.Id]));
+                    break;
+                }
+            }
+        }
     }
 
     public static CheckReport Check(SimCluster cluster, List<Violation> violations)
@@ -43,6 +72,7 @@ internal static class SimChecks
     {
         foreach (SimNode node in cluster.Nodes)
         {
+            if (!node.Up) continue; // retired (left or removed) or never started
             if (node.Engine.PendingRequestCount != 0)
             {
                 violations.Add(new Violation(ViolationKind.Quiescence,
@@ -54,11 +84,14 @@ internal static class SimChecks
     /// <summary>Each replica's in-memory disk (what it holds, durable or not), in preference-list order.</summary>
     private sealed class SimReplicaView(SimCluster cluster) : IReplicaView
     {
+        private readonly Meteora.Engine.Ring.ReplicaPlacement _placement = cluster.FinalPlacement;
+
         public IReadOnlyList<ReplicaValue> ReplicasOf(string key)
         {
-            int partition = Token.OfKey(key).Partition(cluster.Placement.PartitionCount);
+            var placement = _placement;
+            int partition = Token.OfKey(key).Partition(placement.PartitionCount);
             var replicas = new List<ReplicaValue>();
-            foreach (int replica in cluster.Placement.PreferenceList(partition))
+            foreach (int replica in placement.PreferenceList(partition))
             {
                 StoredValue? held = cluster.Nodes[replica].Storage.TryGet(partition, key, out StoredValue value) ? value : null;
                 replicas.Add(new ReplicaValue(replica, held));

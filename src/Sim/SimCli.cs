@@ -24,17 +24,18 @@ public static class SimCli
         public readonly Option<int> Clients = new("--clients") { Description = "Concurrent clients", DefaultValueFactory = _ => 8 };
         public readonly Option<int> Keys = new("--keys") { Description = "Size of the key space (power-law skewed: a few hot keys, a long cold tail)", DefaultValueFactory = _ => 200 };
         public readonly Option<int> Partitions = new("--partitions") { Description = "Partition count Q (power of two)", DefaultValueFactory = _ => 64 };
-        public readonly Option<string?> Faults = new("--faults") { Description = "Fault kinds: partition,crash,drop,dup,reorder,disk,clock,buggify or all (default none)" };
+        public readonly Option<string?> Faults = new("--faults") { Description = "Fault kinds: partition,crash,drop,dup,reorder,disk,clock,buggify,membership or all (all = every kind but membership; default none)" };
         public readonly Option<string?> Plant = new("--plant") { Description = "Plant a deliberate bug: ack-before-durable, lww-no-tiebreak, read-ignores-r" };
         public readonly Option<long> AntiEntropyMs = new("--ae-interval-ms") { Description = "Background anti-entropy period per node, ms (0: off)", DefaultValueFactory = _ => 300 };
         public readonly Option<int?> MerkleDepth = new("--merkle-depth") { Description = "Merkle tree depth (2^depth leaves per partition; default: drawn per seed with the knobs, 2 with --knobs default)" };
         public readonly Option<string> Knobs = new("--knobs") { Description = "Engine limits and timeouts: drawn (per seed, so rare paths run) or default", DefaultValueFactory = _ => "drawn" };
         public readonly Option<long> GraceMs = new("--tombstone-grace-ms") { Description = "Tombstones older than this are purged", DefaultValueFactory = _ => 5_000 };
+        public readonly Option<int?> Joiners = new("--joiners") { Description = "Spare nodes membership faults may join (default 2 with membership faults, else 0)" };
         public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on the last line" };
 
         public void AddTo(Command command)
         {
-            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, AntiEntropyMs, MerkleDepth, Knobs, GraceMs, Json })
+            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, AntiEntropyMs, MerkleDepth, Knobs, GraceMs, Joiners, Json })
             {
                 command.Options.Add(option);
             }
@@ -64,6 +65,7 @@ public static class SimCli
                     var other => throw new SimUsageException($"--knobs must be drawn or default, got {other}"),
                 },
                 TombstoneGraceMs = parse.GetValue(GraceMs),
+                Joiners = parse.GetValue(Joiners),
             };
             options.Validate();
             return options;

@@ -50,9 +50,10 @@ public sealed class SimCluster
         Buggify = new SimBuggify(Schedule.BuggifySites, SimRandom.Stream(seed, "buggify"), options.BuggifyFireProbability);
         Workload = new Workload(this, SimRandom.Stream(seed, "workload"), Schedule.Ops);
         Knobs = SimKnobs.Create(seed, options);
-        Nodes = new SimNode[options.Nodes];
-        _eventsByNode = new long[options.Nodes];
-        for (int i = 0; i < options.Nodes; i++)
+        Operator = new SimOperator(this);
+        Nodes = new SimNode[options.TotalNodes];
+        _eventsByNode = new long[options.TotalNodes];
+        for (int i = 0; i < options.TotalNodes; i++)
         {
             var nodeOptions = new NodeOptions
             {
@@ -65,7 +66,7 @@ public sealed class SimCluster
                 FailureDetector = Knobs.Detector,
                 GossipIntervalMs = Knobs.GossipIntervalMs,
             };
-            Nodes[i] = new SimNode(this, nodeOptions, Placement);
+            Nodes[i] = new SimNode(this, nodeOptions, Placement, spare: i >= options.Nodes);
         }
     }
 
@@ -84,6 +85,35 @@ public sealed class SimCluster
     public long HealedAtMicros { get; private set; }
 
     internal SimNode[] Nodes { get; }
+    internal SimOperator Operator { get; }
+
+    /// <summary>Nodes that left the ring and exited after handing off their data.</summary>
+    internal SortedSet<int> DepartedNodes { get; } = [];
+
+    /// <summary>The newest ring any running node holds (the initial one before any change).</summary>
+    internal Meteora.Engine.Membership.RingState? NewestRing()
+    {
+        Meteora.Engine.Membership.RingState? newest = null;
+        foreach (SimNode node in Nodes)
+        {
+            if (node.Up && node.Engine.Ring is { } ring && (newest is null || ring.Supersedes(newest))) newest = ring;
+        }
+        return newest;
+    }
+
+    /// <summary>The placement of the newest ring: whose replicas the final checks read.</summary>
+    internal ReplicaPlacement FinalPlacement => NewestRing()?.CurrentPlacement ?? Placement;
+
+    /// <summary>A running member of the newest ring other than <paramref name="except"/>, lowest id first; -1 if none.</summary>
+    internal int AnyUpMember(int except)
+    {
+        var ring = NewestRing();
+        foreach (SimNode node in Nodes)
+        {
+            if (node.Up && node.Id != except && ring?.MemberOf(node.Id) is not null) return node.Id;
+        }
+        return -1;
+    }
     internal Workload Workload { get; }
     internal Nemesis Nemesis { get; }
     internal SimNetwork Network { get; }
@@ -108,6 +138,13 @@ public sealed class SimCluster
     {
         SimNode target = Nodes[node];
         if (!target.Up) return;
+        if (target.Engine.Departed)
+        {
+            // The process of a node that left exits 0 once it has handed off everything (real mode does the same).
+            DepartedNodes.Add(node);
+            target.Retire();
+            return;
+        }
         _invariantChecks++;
         bool deep = (++_eventsByNode[node] & (DeepCheckEveryEvents - 1)) == 0;
         try
@@ -152,7 +189,12 @@ public sealed class SimCluster
         bool converged = RunUntil(ReplicasAgree, deadline, checkEveryMicros: 10_000);
         ConvergedAtMicros = converged ? NowMicros : null;
         var violations = new List<Violation>();
-        if (!converged)
+        if (!converged && RingUnsettled() is { } unsettled)
+        {
+            violations.Add(new Violation(ViolationKind.Convergence,
+                $"membership: the ring did not settle {Options.ConvergenceDeadlineMs} ms after healing: {unsettled}", [], []));
+        }
+        else if (!converged)
         {
             List<int> disagreeing = DisagreeingPartitions();
             violations.Add(new Violation(ViolationKind.Convergence,
@@ -190,17 +232,48 @@ public sealed class SimCluster
     /// <summary>Virtual time at which every partition's replicas had equal Merkle roots (null: never).</summary>
     public long? ConvergedAtMicros { get; private set; }
 
-    /// <summary>True when, for every partition, every replica has built its tree and all roots are equal.</summary>
-    internal bool ReplicasAgree() => DisagreeingPartitions().Count == 0;
+    /// <summary>
+    /// True when the ring has settled (no change running or requested, every running member holds the
+    /// same version, departed nodes have exited) and, for every partition of that ring, every replica
+    /// has built its tree and all roots are equal.
+    /// </summary>
+    internal bool ReplicasAgree() => RingUnsettled() is null && DisagreeingPartitions().Count == 0;
+
+    /// <summary>Why the ring has not settled yet (null: it has).</summary>
+    internal string? RingUnsettled()
+    {
+        var ring = NewestRing();
+        if (ring is null) return "no running node holds a ring";
+        if (ring.Change is { } change) return $"the {change} is still running at ring version {ring.Version} ({ring.PendingTransfers().Count} transfers pending)";
+        if (Operator.Pending > 0) return $"{Operator.Pending} operator requests are still being retried";
+        foreach (SimNode node in Nodes)
+        {
+            if (!node.Up) continue;
+            if (node.Engine.Ring is not { } held || held.Version != ring.Version || held.Claimant != ring.Claimant)
+            {
+                return $"node{node.Id} holds ring version {node.Engine.Ring?.Version ?? 0}, newest is {ring.Version} (versions: {string.Join(' ', Nodes.Where(n => n.Up).Select(n => $"node{n.Id}=v{n.Engine.Ring?.Version ?? 0}{(ring.MemberOf(n.Id) is null ? "(out)" : "")}"))})";
+            }
+            if (ring.MemberOf(node.Id) is null) return $"node{node.Id} is not in the ring but has not handed off and exited ({node.Engine.PartitionsHeld} partitions held)";
+            for (int p = 0; p < ring.PartitionCount; p++)
+            {
+                if (node.Storage.CountInPartition(p) > 0 && !ring.CurrentPlacement.IsReplica(p, node.Id))
+                {
+                    return $"node{node.Id} has not handed off and dropped partition {p} yet";
+                }
+            }
+        }
+        return null;
+    }
 
     /// <summary>Partitions where some replica is down, has not built its tree, or has a different root.</summary>
     private List<int> DisagreeingPartitions()
     {
         var disagreeing = new List<int>();
-        for (int p = 0; p < Placement.PartitionCount; p++)
+        ReplicaPlacement placement = FinalPlacement;
+        for (int p = 0; p < placement.PartitionCount; p++)
         {
             UInt128? first = null;
-            foreach (int replica in Placement.PreferenceList(p))
+            foreach (int replica in placement.PreferenceList(p))
             {
                 UInt128? root = Nodes[replica].Up ? Nodes[replica].Engine.MerkleRoot(p) : null;
                 if (root is null || (first is not null && root != first))
@@ -221,7 +294,7 @@ public sealed class SimCluster
         foreach (int p in partitions)
         {
             if (parts.Count >= 3) break;
-            int[] replicas = Placement.PreferenceList(p).ToArray();
+            int[] replicas = FinalPlacement.PreferenceList(p).ToArray();
             string roots = string.Join(' ', replicas.Select(r =>
                 $"node{r}:{(Nodes[r].Engine.MerkleRoot(p) is { } root ? root.ToString("x32")[..8] : "unbuilt")}"));
             var keys = new SortedSet<string>(StringComparer.Ordinal);
@@ -353,6 +426,9 @@ public sealed class SimCluster
                 break;
             case SimEventKind.FaultEnd:
                 Nemesis.OnFaultEnd((int)ev.Id);
+                break;
+            case SimEventKind.OperatorTick:
+                Operator.OnTick();
                 break;
             default:
                 throw new InvalidOperationException($"unknown event kind {ev.Kind}");

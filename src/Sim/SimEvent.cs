@@ -9,6 +9,7 @@ internal enum SimEventKind : byte
     FaultStart = 5,
     FaultEnd = 6,
     SendFailed = 7,
+    OperatorTick = 8,
 }
 
 /// <summary>One scheduled happening. Ordered in the queue by (virtual time, sequence number).</summary>

@@ -20,7 +20,8 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
     private readonly ReplicaPlacement _placement;
     private long _lastDiskCompleteMicros;
 
-    public SimNode(SimCluster cluster, NodeOptions options, ReplicaPlacement placement)
+    /// <param name="spare">A joiner slot: not started until a membership fault joins it.</param>
+    public SimNode(SimCluster cluster, NodeOptions options, ReplicaPlacement placement, bool spare = false)
     {
         _cluster = cluster;
         _options = options;
@@ -28,7 +29,16 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
         Id = options.NodeId;
         Storage = new InMemoryStorage();
         Clock = new SimClock(cluster);
-        Engine = CreateEngine();
+        if (spare)
+        {
+            Engine = null!; // never read while not started: every caller checks Up first
+            Up = false;
+            NotStarted = true;
+        }
+        else
+        {
+            Engine = CreateEngine();
+        }
     }
 
     public int Id { get; }
@@ -37,6 +47,36 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
     public MeteoraNode Engine { get; private set; }
     public bool Up { get; private set; } = true;
     public int Incarnation { get; private set; }
+
+    /// <summary>A joiner slot that no membership fault has started yet.</summary>
+    public bool NotStarted { get; private set; }
+
+    /// <summary>Gone for good: removed after a permanent crash, or exited after leaving the ring.</summary>
+    public bool Retired { get; private set; }
+
+    /// <summary>The member a joiner asks to let it in (null: a node of the initial ring).</summary>
+    public int? JoinSeed { get; private set; }
+
+    /// <summary>Starts a joiner slot with an empty disk, joining through <paramref name="seed"/>.</summary>
+    public void StartJoin(int seed)
+    {
+        if (!NotStarted) throw new InvalidOperationException($"node{Id} was already started");
+        NotStarted = false;
+        JoinSeed = seed;
+        Incarnation++;
+        Up = true;
+        Engine = CreateEngine();
+        if (_cluster.Tracing) _cluster.Trace($"node{Id} starts and joins through node{seed}");
+    }
+
+    /// <summary>The node stops for good (crashed first if it is up); it never restarts.</summary>
+    public void Retire()
+    {
+        if (Retired) return;
+        if (Up) Crash();
+        Retired = true;
+        if (_cluster.Tracing) _cluster.Trace($"node{Id} retired");
+    }
 
     public void StartTimer(TimerId timer, long delayMicros) =>
         _cluster.Enqueue(_cluster.NowMicros + delayMicros,
@@ -72,6 +112,7 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
     public void Restart()
     {
         if (Up) throw new InvalidOperationException($"node{Id} is already up");
+        if (Retired || NotStarted) throw new InvalidOperationException($"node{Id} is {(Retired ? "retired" : "not started")}; it cannot restart");
         Incarnation++;
         Up = true;
         Engine = CreateEngine();
@@ -101,8 +142,9 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
         Engine.OnStorageCompleted(token, durable);
     }
 
-    private MeteoraNode CreateEngine() =>
-        new(_options, _placement, Clock, this, this, new QueuedStorage(Storage, this), _cluster.NodeRandom(Id, Incarnation), this, _cluster.Buggify, localTap: this);
+    private MeteoraNode CreateEngine() => JoinSeed is { } seed
+        ? MeteoraNode.Join(_options, _placement.PartitionCount, seed, Clock, this, this, new QueuedStorage(Storage, this), _cluster.NodeRandom(Id, Incarnation), this, _cluster.Buggify, localTap: this)
+        : new(_options, _placement, Clock, this, this, new QueuedStorage(Storage, this), _cluster.NodeRandom(Id, Incarnation), this, _cluster.Buggify, localTap: this);
 
     /// <summary>Wraps the in-memory store so every queued write or sync gets a completion event.</summary>
     private sealed class QueuedStorage(InMemoryStorage inner, SimNode host) : IStorage
@@ -127,6 +169,15 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
 
         public void DropPartition(int partition, long completionToken)
         {
+            // A tombstone past its grace period leaves with the partition without being handed off (as a
+            // purge would remove it): for the checkers it is purged, so "not found" is a correct answer.
+            long cutoffMicros = host._cluster.Knobs.Repair.PurgeCutoffMicros(host.Clock.NowMicros);
+            var entries = new List<KeyValuePair<string, StoredValue>>();
+            inner.Scan(partition, TokenRange.All, null, entries, int.MaxValue);
+            foreach (var (key, value) in entries)
+            {
+                if (value.IsTombstone && value.Version.TimestampMicros < cutoffMicros) host._cluster.Purges.Record(key, value.Version, host._cluster.NowMicros);
+            }
             if (host._cluster.Tracing) host._cluster.Trace($"node{host.Id} drops partition {partition} (disk op {completionToken})");
             inner.DropPartition(partition, completionToken);
             host.ScheduleDiskCompletion();

@@ -54,6 +54,17 @@ public sealed record SimOptions
     /// <summary>Client pause between one answer and its next request.</summary>
     public long ClientThinkMaxMicros { get; init; } = 2_000;
 
+    /// <summary>
+    /// Spare node slots beyond the initial ring that membership faults may join (ids Nodes..Nodes+Joiners-1,
+    /// fresh empty disks). Null: 2 when membership faults are on, else 0.
+    /// </summary>
+    public int? Joiners { get; init; }
+
+    public int EffectiveJoiners => Joiners ?? ((Faults & FaultKinds.Membership) != 0 ? 2 : 0);
+
+    /// <summary>Every node slot: the initial ring plus the joiners.</summary>
+    public int TotalNodes => Nodes + EffectiveJoiners;
+
     public const int MaxNodes = 64;
     public const int MaxOperations = 10_000_000;
 
@@ -74,6 +85,8 @@ public sealed record SimOptions
             $"--partitions must be a power of two in 1..{Meteora.Engine.Limits.MaxPartitions}, got {Partitions}");
         Require(AntiEntropyIntervalMs is >= 0 and <= 3_600_000, $"--ae-interval-ms must be in 0..3600000, got {AntiEntropyIntervalMs}");
         Require(MerkleDepth is null or (>= 0 and <= 16), $"--merkle-depth must be in 0..16, got {MerkleDepth}");
+        Require(Joiners is null or (>= 0 and <= 16), $"--joiners must be in 0..16, got {Joiners}");
+        Require(TotalNodes <= MaxNodes, $"--nodes plus --joiners must be at most {MaxNodes}, got {TotalNodes}");
         Require(TombstoneGraceMs >= 1, $"--tombstone-grace-ms must be positive, got {TombstoneGraceMs}");
     }
 

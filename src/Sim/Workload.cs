@@ -54,11 +54,20 @@ internal sealed class Workload
     /// <summary>After healing: one read of every given key at R=N, which read-repairs every replica.</summary>
     public void StartQuiescenceReads(IEnumerable<string> keys)
     {
-        int coordinator = 0;
+        // Coordinators: the running members of the final ring, in turn.
+        var ring = _cluster.NewestRing();
+        var coordinators = new List<int>();
+        foreach (SimNode node in _cluster.Nodes)
+        {
+            if (node.Up && ring?.MemberOf(node.Id) is not null) coordinators.Add(node.Id);
+        }
+        if (coordinators.Count == 0) coordinators.Add(0);
+        int next = 0;
+        int replicas = _cluster.FinalPlacement.EffectiveReplicas;
         foreach (string key in keys)
         {
-            Issue(-1, coordinator, ClientOperation.Get, key, null, _cluster.Placement.EffectiveReplicas, quiescence: true);
-            coordinator = (coordinator + 1) % _cluster.Options.Nodes;
+            Issue(-1, coordinators[next], ClientOperation.Get, key, null, replicas, quiescence: true);
+            next = (next + 1) % coordinators.Count;
         }
     }
 

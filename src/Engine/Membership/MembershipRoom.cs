@@ -103,9 +103,10 @@ internal sealed class MembershipRoom
         _detector.SetMembers(ids);
         foreach (Action listener in _listeners) listener();
         Adopted?.Invoke(state);
-        if (state.Claimant == _options.NodeId && state.Change is not null && state.PendingTransfers().Count == 0)
+        bool flipNow = (_options.PlantedBugs & PlantedBug.FlipBeforeTransfer) != 0; // planted bug: no data moved first
+        if (state.Claimant == _options.NodeId && state.Change is not null && (flipNow || state.PendingTransfers().Count == 0))
         {
-            Publish(RingTransitions.Complete(state), state);
+            Publish(RingTransitions.Complete(state, unverified: flipNow), state);
         }
         return true;
     }
@@ -272,10 +273,17 @@ internal sealed class MembershipRoom
         {
             return new RingChangeReply(request.RequestId, true, false, ring.Version, ""); // the same departure, asked again
         }
+        if (request.Change == RingChangeKind.Remove && ring.Change is not null && _detector.IsDown(request.Node)
+            && ring.PendingTransfers().Exists(t => t.Node == request.Node))
+        {
+            // The running change waits for a dead node that is now being removed: it could never finish.
+            // Abandon it (safe: see RingTransitions.Abort) and remove the dead node instead.
+            ring = RingTransitions.Abort(ring);
+        }
         RingProposal proposal = RingTransitions.Propose(ring, new RingChange(request.Change, request.Node), request.PeerAddress,
             request.Force, node => !_detector.IsDown(node));
         if (proposal.Next is not { } next) return Reply(request.RequestId, new RingChangeOutcome(false, proposal.Conflict, ring.Version, proposal.Error));
-        Publish(next, ring);
+        Publish(next, _view.State!);
         return new RingChangeReply(request.RequestId, true, false, next.Version, "");
     }
 

@@ -59,7 +59,7 @@ internal sealed class PartitionStreaming : ISessionOwner
         _scheduler = scheduler;
         _clock = clock;
         _counters = counters;
-        _everMember = view.IsMember;
+        _everMember = Serving(view);
     }
 
     /// <summary>Sessions of transfers and handoffs running now.</summary>
@@ -68,11 +68,14 @@ internal sealed class PartitionStreaming : ISessionOwner
     /// <summary>This node was a member, is not any more, and holds no data: the host may stop it.</summary>
     public bool Departed => _everMember && _view.State is not null && !_view.IsMember && !_store.Trees.Partitions.Any() && _store.InFlightCount == 0;
 
+    /// <summary>A normal or leaving member: once one, leaving the ring means departing (a joiner dropped by an aborted change joins again).</summary>
+    private static bool Serving(RingView view) => view.State?.MemberOf(view.Self) is { Status: MemberStatus.Normal or MemberStatus.Leaving };
+
     public void Start() => _scheduler.StartTimer(new TimerId(TimerOwner.Streaming, ++_ticks), TimeUnits.MsToMicros(TickMs));
 
     public void OnRingChanged()
     {
-        _everMember |= _view.IsMember;
+        _everMember |= Serving(_view);
         RingChange? change = _view.State?.Change;
         if (!Equals(change, _verifiedFor))
         {
@@ -126,7 +129,7 @@ internal sealed class PartitionStreaming : ISessionOwner
             foreach (int node in ring.CurrentPlacement.PreferenceList(p))
             {
                 if (node == _self) continue;
-                if (_detector.IsDown(node)) allUp = false;
+                if (_view.IsMember && _detector.IsDown(node)) allUp = false; // outside the ring no heartbeats arrive: trust, retry on failure
                 targets.Add(node);
             }
             if (allUp && targets.Count > 0) StartRound(p, targets, handoff: true); // every new replica gets what only we hold

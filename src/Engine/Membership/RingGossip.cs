@@ -82,20 +82,25 @@ internal sealed class RingGossip
         _membership.Adopt(candidate, message.State);
     }
 
-    /// <summary>A peer of the ring the detector trusts, uniformly at random; -1 when there is none.</summary>
+    /// <summary>
+    /// A peer of the ring the detector trusts, uniformly at random; -1 when there is none. A node outside
+    /// the ring gets no heartbeats (members send them only to members), so it trusts every member.
+    /// </summary>
+    private bool Trusted(int node) => !_view.IsMember || !_detector.IsDown(node);
+
     private int PickPeer()
     {
         IReadOnlyList<Member> members = _view.State!.Members;
         int candidates = 0;
         foreach (Member m in members)
         {
-            if (m.NodeId != _self && !_detector.IsDown(m.NodeId)) candidates++;
+            if (m.NodeId != _self && Trusted(m.NodeId)) candidates++;
         }
-        if (candidates == 0) return _view.IsMember ? -1 : _seed ?? -1;
+        if (candidates == 0) return -1;
         int pick = _random.NextInt(candidates);
         foreach (Member m in members)
         {
-            if (m.NodeId == _self || _detector.IsDown(m.NodeId)) continue;
+            if (m.NodeId == _self || !Trusted(m.NodeId)) continue;
             if (pick-- == 0) return m.NodeId;
         }
         throw new InvalidOperationException("gossip peer choice ran past the candidates");

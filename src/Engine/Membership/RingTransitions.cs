@@ -85,13 +85,33 @@ public static class RingTransitions
         return ring.With(ring.Version + 1, ring.Claimant, ring.MembersCopy(), ring.Current, ring.Change, ring.Target, done);
     }
 
+    /// <summary>
+    /// Abandons the running change without flipping: the current layout stays, a joining member is
+    /// dropped (it asks to join again), a leaving member is normal again. Safe at any point: reads and
+    /// quorums never used the target, and data already sent to pending replicas is handed off and
+    /// dropped by them. Used when a pending replica is dead, so the change could never finish.
+    /// </summary>
+    public static RingState Abort(RingState ring)
+    {
+        ArgumentNullException.ThrowIfNull(ring);
+        if (ring.Change is null) throw new InvalidOperationException("no ring change is in progress");
+        var members = new List<Member>();
+        foreach (Member member in ring.Members)
+        {
+            if (member.Status == MemberStatus.Joining) continue;
+            members.Add(member with { Status = MemberStatus.Normal });
+        }
+        return ring.With(ring.Version + 1, ring.Claimant, [.. members], ring.Current, null, null, new());
+    }
+
     /// <summary>Flips to the target layout once every transfer is verified: joiners become normal, departed members go.</summary>
-    public static RingState Complete(RingState ring)
+    /// <param name="unverified">Planted bug flip-before-transfer only: flip with transfers still pending.</param>
+    public static RingState Complete(RingState ring, bool unverified = false)
     {
         ArgumentNullException.ThrowIfNull(ring);
         if (ring.Change is null || ring.Target is null) throw new InvalidOperationException("no ring change is in progress");
         int pending = ring.PendingTransfers().Count;
-        if (pending > 0) throw new InvalidOperationException($"{pending} transfers of the {ring.Change} are still pending");
+        if (pending > 0 && !unverified) throw new InvalidOperationException($"{pending} transfers of the {ring.Change} are still pending");
         var members = new List<Member>();
         foreach (Member member in ring.Members)
         {

@@ -20,12 +20,15 @@ public enum PlantedBug
 
     /// <summary>Anti-entropy never compares leaf 0 of any partition's Merkle tree.</summary>
     MerkleSkipLeaf = 8,
+
+    /// <summary>The claimant flips a ring change to its target layout at once, before any data moved.</summary>
+    FlipBeforeTransfer = 16,
 }
 
 /// <summary>The planted bugs' command-line names (`--plant NAME`), shared by meteora-sim and meteora.</summary>
 public static class PlantedBugNames
 {
-    public const string Expected = "ack-before-durable, lww-no-tiebreak, read-ignores-r or merkle-skip-leaf";
+    public const string Expected = "ack-before-durable, lww-no-tiebreak, read-ignores-r, merkle-skip-leaf or flip-before-transfer";
 
     /// <summary>Null or empty or "none" is <see cref="PlantedBug.None"/>; false for an unknown name.</summary>
     public static bool TryParse(string? text, out PlantedBug bug)
@@ -37,6 +40,7 @@ public static class PlantedBugNames
             "lww-no-tiebreak" => PlantedBug.LwwNoTieBreak,
             "read-ignores-r" => PlantedBug.ReadIgnoresR,
             "merkle-skip-leaf" => PlantedBug.MerkleSkipLeaf,
+            "flip-before-transfer" => PlantedBug.FlipBeforeTransfer,
             _ => (PlantedBug)(-1),
         };
         return bug != (PlantedBug)(-1);
@@ -49,6 +53,7 @@ public static class PlantedBugNames
         PlantedBug.LwwNoTieBreak => "lww-no-tiebreak",
         PlantedBug.ReadIgnoresR => "read-ignores-r",
         PlantedBug.MerkleSkipLeaf => "merkle-skip-leaf",
+        PlantedBug.FlipBeforeTransfer => "flip-before-transfer",
         _ => bug.ToString(),
     };
 }
