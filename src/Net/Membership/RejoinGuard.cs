@@ -8,8 +8,10 @@ namespace Meteora.Net.Membership;
 /// Sits between the engine and the peer transport of a node started with <c>--join</c>. The engine keeps
 /// asking its seed to be let in whenever the ring does not name it — also after it has left, so a node
 /// that was told to leave would join again instead of handing off and exiting. Once a ring has named this
-/// node, its own join requests are dropped here: in this process's life it joins at most once (a restart
-/// with <c>--join</c> may join again). The engine's request then times out, which it treats as transient.
+/// node normal or leaving (its join completed), its own join requests are dropped here: in this process's
+/// life it completes at most one join (a restart with <c>--join</c> may join again). A joiner dropped by
+/// an aborted change was never normal, so it still asks again, as the engine intends. The engine's
+/// request then times out, which it treats as transient.
 /// </summary>
 public sealed class RejoinGuard(int self, ITransport inner) : ITransport
 {
@@ -24,7 +26,7 @@ public sealed class RejoinGuard(int self, ITransport inner) : ITransport
     public void OnRingAdopted(RingState ring)
     {
         ArgumentNullException.ThrowIfNull(ring);
-        if (ring.MemberOf(self) is not null) _wasMember = true;
+        if (ring.MemberOf(self) is { Status: MemberStatus.Normal or MemberStatus.Leaving }) _wasMember = true;
     }
 
     public void Send(int toNode, Message message)
