@@ -44,7 +44,7 @@ metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1==m {printf
 
 $METEORA cluster --nodes 3 --http-port $HTTP --peer-port $PEER --data "$WORK/data" >"$WORK/cluster.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 300); do grep -q "Press Ctrl-C" "$WORK/cluster.log" && break; sleep 0.2; done
+for _ in $(seq 1 300); do grep -qs "Press Ctrl-C" "$WORK/cluster.log" && break; sleep 0.2; done
 grep -q "Press Ctrl-C" "$WORK/cluster.log" || { echo "join.sh: cluster did not start; see $WORK/cluster.log" >&2; exit 1; }
 NODES="http://127.0.0.1:$HTTP,http://127.0.0.1:$((HTTP+1)),http://127.0.0.1:$((HTTP+2))"
 
