@@ -16,23 +16,32 @@ internal sealed class AckOracle(SimCluster cluster)
 {
     private const int MaxReported = 5;
 
-    private readonly Dictionary<(int Coordinator, long RequestId, int Replica), (string Key, WriteVersion Version)> _writes = new();
+    private readonly Dictionary<(int Coordinator, long RequestId, int Replica), (string Key, WriteVersion Version, long SentMicros)> _writes = new();
     private readonly List<Violation> _violations = [];
+    private readonly Dictionary<(string Key, WriteVersion Version), List<int>> _ackers = new();
     private int _violationCount;
 
     public IReadOnlyList<Violation> Violations => _violationCount <= MaxReported
         ? _violations
         : [.. _violations, new Violation(ViolationKind.AckBeforeDurable, $"... and {_violationCount - MaxReported} more acks before durability", [], [])];
 
+    /// <summary>
+    /// True when every replica that durably acked this version of the key was later removed from the ring
+    /// with its disk (a membership fault): the write had no surviving copy, so its loss is expected, as
+    /// for any W=1 write whose only replica dies for good.
+    /// </summary>
+    public bool AckedOnlyByRemovedNodes(string key, WriteVersion version) =>
+        cluster.RemovedNodes.Count > 0 && _ackers.TryGetValue((key, version), out List<int>? ackers) && ackers.TrueForAll(cluster.RemovedNodes.Contains);
+
     public void OnSend(int from, int to, Message message)
     {
         switch (message)
         {
             case ReplicaWrite write:
-                _writes[(from, write.RequestId, to)] = (write.Key, write.Version);
+                _writes[(from, write.RequestId, to)] = (write.Key, write.Version, cluster.NowMicros);
                 break;
             case RepairPush push:
-                _writes[(from, push.RequestId, to)] = (push.Key, push.Version);
+                _writes[(from, push.RequestId, to)] = (push.Key, push.Version, cluster.NowMicros);
                 break;
             case ReplicaWriteAck { Ok: true } ack:
                 CheckAck(from, to, ack.RequestId);
@@ -45,7 +54,10 @@ internal sealed class AckOracle(SimCluster cluster)
 
     private void CheckAck(int from, int to, long requestId)
     {
-        if (!_writes.Remove((to, requestId, from), out var written)) return;
+        if (!_writes.Remove((to, requestId, from), out var sent)) return;
+        var written = (sent.Key, sent.Version);
+        if (!_ackers.TryGetValue(written, out List<int>? ackers)) _ackers[written] = ackers = [];
+        if (!ackers.Contains(from)) ackers.Add(from);
         SimNode replica = cluster.Nodes[from];
         int partition = Token.OfKey(written.Key).Partition(cluster.Placement.PartitionCount);
         WriteVersion durable = replica.DurableVersion(partition, written.Key);
@@ -53,6 +65,9 @@ internal sealed class AckOracle(SimCluster cluster)
         // An ack held back (buggify) may leave after the tombstone it acks was purged past its grace
         // period: absent then means deleted, not lost (seed 2048 with drawn knobs: a 400 ms delay, 200 ms grace).
         if (cluster.Purges.NewestPurgedBy(written.Key, cluster.NowMicros) >= written.Version) return;
+        // Likewise an ack held back past a handoff: the replica handed the partition (with this write,
+        // durable by then) to its new replicas and dropped it (all,membership seed 141 --joiners 3).
+        if (replica.DroppedAtMicros(partition) > sent.SentMicros) return;
         _violationCount++;
         if (_violations.Count < MaxReported)
         {

@@ -95,6 +95,7 @@ internal sealed class Nemesis
             case RemoveFault r:
                 if (_cluster.Nodes[r.Node].NotStarted || _cluster.Nodes[r.Node].Retired) return;
                 _cluster.Nodes[r.Node].Retire();
+                _cluster.RemovedNodes.Add(r.Node);
                 _cluster.Operator.Request(r.Via, new Meteora.Engine.Membership.RingChange(Meteora.Engine.Membership.RingChangeKind.Remove, r.Node));
                 _cluster.Timeline?.OnFaultStart(index, "remove", r, [r.Node], _cluster.NowMicros, instant: true);
                 return;

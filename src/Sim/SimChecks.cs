@@ -17,10 +17,9 @@ internal static class SimChecks
     /// <summary>Checks of the replicas' state, taken the moment anti-entropy converged (before the liveness reads, which would read-repair).</summary>
     public static void CheckFinalState(SimCluster cluster, List<Violation> violations)
     {
-        IReadOnlyList<OpRecord> ops = cluster.History.Operations;
         var replicas = new SimReplicaView(cluster);
-        Checker.CheckDurability(ops, replicas, cluster.Purges, cluster.NowMicros, violations);
-        Checker.CheckConvergence(ops, replicas, violations);
+        Checker.CheckDurability(Survivable(cluster), replicas, cluster.Purges, cluster.NowMicros, violations);
+        Checker.CheckConvergence(cluster.History.Operations, replicas, violations);
         CheckDataDropped(cluster, violations);
     }
 
@@ -52,12 +51,24 @@ internal static class SimChecks
         }
     }
 
+    /// <summary>The history without acknowledged writes whose every copy was on nodes removed with their disks (their loss is expected).</summary>
+    private static List<OpRecord> Survivable(SimCluster cluster)
+    {
+        IReadOnlyList<OpRecord> ops = cluster.History.Operations;
+        var survivable = new List<OpRecord>(ops.Count);
+        foreach (OpRecord op in ops)
+        {
+            if (!(op.Acknowledged && cluster.AckOracle.AckedOnlyByRemovedNodes(op.Key, op.ResultVersion))) survivable.Add(op);
+        }
+        return survivable;
+    }
+
     public static CheckReport Check(SimCluster cluster, List<Violation> violations)
     {
         IReadOnlyList<OpRecord> ops = cluster.History.Operations;
         Checker.CheckCompletion(ops, violations);
         Checker.CheckNoInventedData(ops, violations);
-        Checker.CheckFreshness(ops, cluster.Options.ReplicationFactor, cluster.Purges, violations);
+        Checker.CheckFreshness(Survivable(cluster), cluster.Options.ReplicationFactor, cluster.Purges, violations);
         violations.AddRange(cluster.AckOracle.Violations);
         CheckQuiescence(cluster, violations);
         Checker.CheckLiveness(ops, cluster.Options.RequestTimeoutMs, violations);

@@ -87,6 +87,9 @@ public sealed class SimCluster
     internal SimNode[] Nodes { get; }
     internal SimOperator Operator { get; }
 
+    /// <summary>Nodes a membership fault killed for good (disk lost) and had removed from the ring.</summary>
+    internal SortedSet<int> RemovedNodes { get; } = [];
+
     /// <summary>Nodes that left the ring and exited after handing off their data.</summary>
     internal SortedSet<int> DepartedNodes { get; } = [];
 

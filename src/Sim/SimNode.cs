@@ -48,6 +48,11 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
     public bool Up { get; private set; } = true;
     public int Incarnation { get; private set; }
 
+    private readonly Dictionary<int, long> _droppedAtMicros = new();
+
+    /// <summary>When this node last dropped the partition after handing it off (0: never).</summary>
+    public long DroppedAtMicros(int partition) => _droppedAtMicros.GetValueOrDefault(partition);
+
     /// <summary>A joiner slot that no membership fault has started yet.</summary>
     public bool NotStarted { get; private set; }
 
@@ -179,6 +184,7 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
                 if (value.IsTombstone && value.Version.TimestampMicros < cutoffMicros) host._cluster.Purges.Record(key, value.Version, host._cluster.NowMicros);
             }
             if (host._cluster.Tracing) host._cluster.Trace($"node{host.Id} drops partition {partition} (disk op {completionToken})");
+            host._droppedAtMicros[partition] = host._cluster.NowMicros;
             inner.DropPartition(partition, completionToken);
             host.ScheduleDiskCompletion();
         }

@@ -147,7 +147,7 @@ internal sealed class MembershipRoom
             RingChangeReply reply = Decide(request);
             Remember(id, new RingChangeOutcome(reply.Ok, reply.Conflict, reply.Version, reply.Ok ? null : reply.Error));
         }
-        else if (_detector.IsDown(ring.Claimant))
+        else if (ClaimantDown(ring))
         {
             Remember(id, Refusal(ClaimantDown(ring.Claimant)));
         }
@@ -174,9 +174,9 @@ internal sealed class MembershipRoom
         {
             _outbox.Send(fromNode, Decide(request));
         }
-        else if (_detector.IsDown(ring.Claimant) || _tickets.Count + _relays.Count >= MaxOpenRequests)
+        else if (ClaimantDown(ring) || _tickets.Count + _relays.Count >= MaxOpenRequests)
         {
-            string why = _detector.IsDown(ring.Claimant) ? ClaimantDown(ring.Claimant) : $"node {_options.NodeId} relays {MaxOpenRequests} requests already; retry later";
+            string why = ClaimantDown(ring) ? ClaimantDown(ring.Claimant) : $"node {_options.NodeId} relays {MaxOpenRequests} requests already; retry later";
             _outbox.Send(fromNode, Reply(request.RequestId, Refusal(why)));
         }
         else
@@ -279,6 +279,11 @@ internal sealed class MembershipRoom
             // The running change waits for a dead node that is now being removed: it could never finish.
             // Abandon it (safe: see RingTransitions.Abort) and remove the dead node instead.
             ring = RingTransitions.Abort(ring);
+            if (ring.MemberOf(request.Node) is null)
+            {
+                Publish(ring, _view.State!); // the dead node was the joiner: abandoning its join removes it
+                return new RingChangeReply(request.RequestId, true, false, ring.Version, "");
+            }
         }
         RingProposal proposal = RingTransitions.Propose(ring, new RingChange(request.Change, request.Node), request.PeerAddress,
             request.Force, node => !_detector.IsDown(node));
@@ -295,6 +300,9 @@ internal sealed class MembershipRoom
     }
 
     private RingChangeOutcome Refusal(string error) => new(false, false, _view.Version, error);
+
+    /// <summary>Only a member hears heartbeats: outside the ring (a joiner not admitted yet) the claimant is trusted and the request times out if it is gone.</summary>
+    private bool ClaimantDown(RingState ring) => _view.IsMember && _detector.IsDown(ring.Claimant);
 
     private static string ClaimantDown(int claimant) =>
         $"claimant node {claimant} is down; ring changes wait until it is back (see docs/membership.md)";

@@ -98,6 +98,8 @@ public sealed class MeteoraNode
         _gossip = new RingGossip(options, _view, _membership, _outbox, scheduler, random, _detector, joinSeed);
         _streaming = new PartitionStreaming(options, _view, _antiEntropy.Context, _detector, scheduler, clock, Counters);
         _antiEntropy.OtherSessions = () => _streaming.RunningSessions;
+        // A node that is not in the ring any more (left, removed) gets no heartbeats and is not a peer: down.
+        _antiEntropy.PeerDown = node => _view.State?.MemberOf(node) is null || _detector.IsDown(node);
         _detector.SelfReport = sequence => SelfReport(sequence, storage);
         _membership.OnAdopted(_store.OnRingChanged);
         _membership.OnAdopted(_streaming.OnRingChanged);

@@ -40,15 +40,20 @@ internal sealed class RepairJob
     /// <summary>True when nothing is queued or running: the job can be finished.</summary>
     public bool Drained => _running.Count == 0 && _queued.Count == 0;
 
-    /// <summary>Queues a partition's sessions; returns true if it has none (a single replica holds everything there is).</summary>
-    public bool AddPartition(int partition, List<RepairSession> sessions)
+    /// <summary>
+    /// Queues a partition's sessions; returns true if it has none and is complete (a single replica holds
+    /// everything there is). <paramref name="incomplete"/>: some peer was left out (down), so the partition
+    /// is never reported as repaired with every peer.
+    /// </summary>
+    public bool AddPartition(int partition, List<RepairSession> sessions, bool incomplete = false)
     {
         if (Finished) throw new InvalidOperationException($"job {Id} already finished");
         PartitionsTotal++;
+        if (incomplete) _failedPartitions.Add(partition);
         if (sessions.Count == 0)
         {
             PartitionsDone++;
-            return true;
+            return !incomplete;
         }
         foreach (RepairSession session in sessions) _queued.Enqueue(session);
         _sessionsLeftByPartition[partition] = sessions.Count;

@@ -72,6 +72,13 @@ internal sealed class RepairSession
         Advance();
     }
 
+    /// <summary>Ends a session that never started as failed (its peer is down).</summary>
+    public void Abandon()
+    {
+        if (State != RepairState.Idle) throw new InvalidOperationException($"session for partition {Partition} already started");
+        State = RepairState.Failed;
+    }
+
     public void OnHashes(MerkleHashesReply reply)
     {
         if (State != RepairState.Comparing || reply.RequestId != _outstandingId || _askedNodes is null) return;
