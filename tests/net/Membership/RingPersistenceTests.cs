@@ -43,5 +43,11 @@ public sealed class RingPersistenceTests
         Assert.Equal(4, rows.Length);
         Assert.All(rows, row => Assert.StartsWith("UN", row));
         Assert.Contains(rows, row => row.Contains("3 (this)", StringComparison.Ordinal));
+
+        // The restarted joiner leaves through the CLI and exits 0.
+        ProcessResult leave = await MeteoraProcess.RunAsync(["leave", "--node", $"http://127.0.0.1:{cluster[3].HttpPort}"]);
+        Assert.True(leave.ExitCode == 0, leave.Stderr);
+        Assert.StartsWith($"accepted: leave of node 3 at ring version {version + 1}", leave.Stdout.Trim());
+        Assert.Equal(0, await RingWaits.WaitForExitAsync(cluster[3], 90_000));
     }
 }
