@@ -42,7 +42,7 @@ public sealed class NodeRuntime : IAsyncDisposable
         Metrics = metrics;
         _logger = logger;
         StartedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        Watcher = new MembershipWatcher(loop, logger, RequestStop);
+        Watcher = new MembershipWatcher(loop, logger, RequestStop, PruneDepartedLinks);
     }
 
     public NodeConfig Config { get; }
@@ -221,6 +221,28 @@ public sealed class NodeRuntime : IAsyncDisposable
         catch (FormatException e)
         {
             _logger.LogWarning("joining node {Node} announced an address peers cannot dial: {Reason}", node, e.Message);
+        }
+    }
+
+    /// <summary>How long the link to a node that left the ring stays after it went down (its handoff is over by then).</summary>
+    public const long DepartedLinkGraceMs = 60_000;
+
+    /// <summary>
+    /// Drops links to nodes the ring no longer names once they have been down for
+    /// <see cref="DepartedLinkGraceMs"/>: a departed node exited, and redialling it forever is noise.
+    /// </summary>
+    public void PruneDepartedLinks()
+    {
+        if (_ring is not { } ring) return;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (PeerLink link in Transport.Links)
+        {
+            int node = link.Endpoint.NodeId;
+            if (ring.MemberOf(node) is null && link.State == PeerLinkState.Down && now - link.StateChangedUnixMs > DepartedLinkGraceMs
+                && Transport.RemovePeer(node))
+            {
+                _logger.LogInformation("forgot peer {Node}: not in the ring and down for over {GraceMs} ms", node, DepartedLinkGraceMs);
+            }
         }
     }
 

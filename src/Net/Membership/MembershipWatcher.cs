@@ -17,9 +17,10 @@ public sealed record MembershipFigures(bool Departed, string? JoinRefused, int P
 /// <summary>
 /// Polls the node on its event loop every <see cref="PollIntervalMs"/>: a node that has left the ring and
 /// dropped its data stops with exit 0; a node whose join the cluster refused stops with exit 2 and the
-/// reason. Keeps the latest figures for metrics and status pages (read without waiting for the loop).
+/// reason. Keeps the latest figures for metrics and status pages (read without waiting for the loop),
+/// and runs <c>housekeeping</c> (forgetting links of long-departed nodes) after each poll.
 /// </summary>
-public sealed class MembershipWatcher(EventLoop loop, ILogger logger, Action<int, string> stop) : IAsyncDisposable
+public sealed class MembershipWatcher(EventLoop loop, ILogger logger, Action<int, string> stop, Action? housekeeping = null) : IAsyncDisposable
 {
     public const int PollIntervalMs = 200;
 
@@ -45,6 +46,7 @@ public sealed class MembershipWatcher(EventLoop loop, ILogger logger, Action<int
                 MembershipFigures figures = await loop.CallAsync(MembershipFigures.Of, cancellationToken)
                     .WaitAsync(TimeSpan.FromMilliseconds(PollTimeoutMs), cancellationToken).ConfigureAwait(false);
                 _latest = figures;
+                housekeeping?.Invoke();
                 if (figures.Departed)
                 {
                     logger.LogInformation("this node has left the ring and handed off all its data; stopping (exit 0)");

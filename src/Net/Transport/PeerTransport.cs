@@ -120,6 +120,21 @@ public sealed class PeerTransport : ITransport, IAsyncDisposable
         return true;
     }
 
+    /// <summary>Closes and forgets the link to <paramref name="node"/> (a member that left long ago); false if there was none.</summary>
+    public bool RemovePeer(int node)
+    {
+        PeerLink? removed;
+        lock (_writeLock)
+        {
+            if (_disposed || !_links.TryGetValue(node, out removed)) return false;
+            var next = new Dictionary<int, PeerLink>(_links);
+            next.Remove(node);
+            Publish(next);
+        }
+        _ = Task.Run(async () => await removed.DisposeAsync().ConfigureAwait(false));
+        return true;
+    }
+
     /// <summary>At the bound, a link of a node the caller no longer needs (not in the ring) makes room.</summary>
     private bool EvictOne(Dictionary<int, PeerLink> links, Func<int, bool>? evictable)
     {

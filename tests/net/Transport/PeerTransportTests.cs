@@ -40,5 +40,8 @@ public sealed class PeerTransportTests
         Assert.Equal(new PeerEndpoint(1, "127.0.0.2", 7001), transport.Links[0].Endpoint);
         Assert.True(transport.Knows(3));
         Assert.False(transport.Knows(4));
+        Assert.True(transport.RemovePeer(3));
+        Assert.False(transport.RemovePeer(3));
+        Assert.Equal([1], transport.Links.Select(l => l.Endpoint.NodeId));
     }
 }
