@@ -89,7 +89,6 @@ public static class JoinSeed
 
     private static void Check(PeerProbe probe, int self, int partitionCount, int replicationFactor, string ownAddress, string joinAddress)
     {
-        if (probe.ListenerId == self) throw new JoinRefusedException($"node {self} cannot join: the node at {joinAddress} is node {self} itself");
         if (probe.PartitionCount != partitionCount || probe.ReplicationFactor != replicationFactor)
         {
             throw new JoinRefusedException(
@@ -101,5 +100,6 @@ public static class JoinSeed
             throw new JoinRefusedException(
                 $"node {self} cannot join: node {self} is already a member of the ring ({status.ToString().ToLowerInvariant()}, at {probe.DialerAddress}); choose another --id, or remove node {self} first");
         }
+        if (probe.ListenerId == self) throw new JoinRefusedException($"node {self} cannot join: the node at {joinAddress} has the same id, {self}");
     }
 }

@@ -106,7 +106,8 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
         {
             throw new PeerFrameException($"handshake is addressed to node {hello.ToNode}, this is node {context.LocalNodeId}");
         }
-        if (hello.FromNode == context.LocalNodeId || hello.FromNode < 0)
+        // A probe may carry this node's own id: its reply then tells the dialer that id is taken.
+        if ((hello.FromNode == context.LocalNodeId && !probe) || hello.FromNode < 0)
         {
             throw new PeerFrameException($"node {hello.FromNode} cannot be a peer of node {context.LocalNodeId}");
         }

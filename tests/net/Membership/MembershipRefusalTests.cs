@@ -18,16 +18,16 @@ public sealed class MembershipRefusalTests
         Assert.Equal(400, leaveStatus);
         Assert.Equal("cannot leave node 1: 2 nodes would remain, fewer than N=3", leave.GetProperty("error").GetString());
 
-        // Joining with an id already in the ring: exit 2, one line naming it.
+        // Joining with an id already in the ring (through that very node's address): exit 2, one line naming it.
         int[] ports = FreePorts.Take(2);
         ProcessResult impostor = await MeteoraProcess.RunAsync(
         [
-            "node", "--id", "1", "--http-port", Num(ports[0]), "--peer-port", Num(ports[1]), "--data", Path.Combine(cluster.ScratchDir, "impostor"),
+            "node", "--id", "0", "--http-port", Num(ports[0]), "--peer-port", Num(ports[1]), "--data", Path.Combine(cluster.ScratchDir, "impostor"),
             "--join", $"127.0.0.1:{cluster[0].PeerPort}", "--n", "3", "--cluster-secret-file", cluster.SecretFile,
         ], timeoutMs: 60_000);
         Assert.Equal(2, impostor.ExitCode);
         string line = Assert.Single(impostor.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal($"meteora: node 1 cannot join: node 1 is already a member of the ring (normal, at 127.0.0.1:{cluster[1].PeerPort}); choose another --id, or remove node 1 first", line);
+        Assert.Equal($"meteora: node 0 cannot join: node 0 is already a member of the ring (normal, at 127.0.0.1:{cluster[0].PeerPort}); choose another --id, or remove node 0 first", line);
 
         NodeProcess third = cluster.AddJoiningNode(seed: 2);
         third.Start();
