@@ -43,7 +43,7 @@ public sealed class RingStateTests
             ring = proposal.Next;
             Assert.Equal(before + 1, ring.Version);
             AssertRoundTrips(ring);
-            ring = FinishTransfers(ring, step);
+            ring = step % 7 == 5 ? AbortPartway(ring, step) : FinishTransfers(ring, step);
             AssertClaimInvariants(ring);
         }
     }
@@ -78,6 +78,26 @@ public sealed class RingStateTests
         Assert.Equal(last + 1, ring.Version);
         Assert.Null(ring.Change);
         Assert.All(ring.Members, m => Assert.Equal(MemberStatus.Normal, m.Status));
+        return ring;
+    }
+
+    /// <summary>Marks some transfers done, then abandons the change: the current layout stays, the joiner goes, a leaver is normal again.</summary>
+    private static RingState AbortPartway(RingState ring, int step)
+    {
+        RingLayout current = ring.Current;
+        RingChange change = ring.Change!;
+        var pending = ring.PendingTransfers();
+        foreach (var (partition, node) in pending.Take(pending.Count / 2)) ring = RingTransitions.MarkTransferred(ring, partition, node);
+        long before = ring.Version;
+        ring = RingTransitions.Abort(ring);
+        Assert.Equal(before + 1, ring.Version);
+        Assert.Null(ring.Change);
+        Assert.Empty(ring.Done);
+        Assert.Equal(current, ring.Current);
+        if (change.Kind == RingChangeKind.Join) Assert.Null(ring.MemberOf(change.Node));
+        else Assert.Equal(MemberStatus.Normal, ring.MemberOf(change.Node)!.Status);
+        AssertRoundTrips(ring);
+        Assert.Throws<InvalidOperationException>(() => RingTransitions.Abort(ring));
         return ring;
     }
 

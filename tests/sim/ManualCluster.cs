@@ -18,8 +18,19 @@ internal sealed class ManualCluster
     {
         Placement = new ReplicaPlacement(RingLayout.Create(partitions, Enumerable.Range(0, nodes)), replicationFactor);
         Repair = repair ?? new RepairOptions { AntiEntropyIntervalMs = 0 };
-        Hosts = Enumerable.Range(0, nodes).Select(id => new Host(this, id, rings?.Invoke(id))).ToArray();
+        Hosts = Enumerable.Range(0, nodes).Select(id => new Host(this, id, rings?.Invoke(id))).ToList();
     }
+
+    /// <summary>Starts a node that joins through <paramref name="seed"/>; it gets the next index in <see cref="Hosts"/> (its id may differ).</summary>
+    public Host AddJoiner(int id, int seed, int? partitions = null)
+    {
+        var host = new Host(this, id, ring: null, joinSeed: seed, partitions: partitions);
+        Hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>The host of node <paramref name="id"/>.</summary>
+    public Host HostOf(int id) => Hosts.Single(h => h.Node.NodeId == id);
 
     public RepairOptions Repair { get; }
 
@@ -43,11 +54,11 @@ internal sealed class ManualCluster
     }
 
     public ReplicaPlacement Placement { get; }
-    public Host[] Hosts { get; }
+    public List<Host> Hosts { get; }
     public long NowMicros { get; set; } = 1_000_000;
     public List<(int From, int To, Message Message)> InFlight { get; } = [];
 
-    public MeteoraNode this[int id] => Hosts[id].Node;
+    public MeteoraNode this[int id] => HostOf(id).Node;
 
     /// <summary>Delivers every in-flight message matching the filter (round-tripped through the codec); returns how many.</summary>
     public int Deliver(Func<(int From, int To, Message Message), bool>? filter = null)
@@ -56,7 +67,7 @@ internal sealed class ManualCluster
         foreach (var m in batch)
         {
             InFlight.Remove(m);
-            Hosts[m.To].Node.OnMessage(m.From, MessageCodec.Decode(MessageCodec.Encode(m.Message)));
+            HostOf(m.To).Node.OnMessage(m.From, MessageCodec.Decode(MessageCodec.Encode(m.Message)));
         }
         return batch.Count;
     }
@@ -97,13 +108,15 @@ internal sealed class ManualCluster
         private readonly ManualCluster _cluster;
         private ulong _random;
 
-        public Host(ManualCluster cluster, int id, Meteora.Engine.Membership.RingState? ring = null)
+        public Host(ManualCluster cluster, int id, Meteora.Engine.Membership.RingState? ring = null, int? joinSeed = null, int? partitions = null, string? peerAddress = null)
         {
             _cluster = cluster;
             _random = (ulong)id * 1000;
             Storage = new InMemoryStorage();
-            Node = new MeteoraNode(new NodeOptions { NodeId = id, ReplicationFactor = cluster.Placement.ReplicationFactor, RequestTimeoutMs = 500, Repair = cluster.Repair },
-                cluster.Placement, this, this, this, Storage, this, this, ring: ring);
+            var options = new NodeOptions { NodeId = id, ReplicationFactor = cluster.Placement.ReplicationFactor, RequestTimeoutMs = 500, Repair = cluster.Repair, PeerAddress = peerAddress };
+            Node = joinSeed is { } seed
+                ? MeteoraNode.Join(options, partitions ?? cluster.Placement.PartitionCount, seed, this, this, this, Storage, this, this)
+                : new MeteoraNode(options, cluster.Placement, this, this, this, Storage, this, this, ring: ring);
         }
 
         public MeteoraNode Node { get; }

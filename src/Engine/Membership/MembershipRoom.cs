@@ -41,6 +41,7 @@ internal sealed class MembershipRoom
     private readonly Queue<long> _outcomeOrder = new();
     private long _nextRequestId;
     private long _joinTicket;
+    private bool _served;
     private long _ticks;
     private byte[]? _encoded;
 
@@ -75,6 +76,13 @@ internal sealed class MembershipRoom
     /// <summary>States refused because they describe another Q or N.</summary>
     public long Mismatches { get; private set; }
 
+    /// <summary>
+    /// True when this node holds no partition data. A joiner whose join was abandoned asks again only once
+    /// it has handed off and dropped what it received: data older than a purged delete must not come back
+    /// with it (simulator seed 14 with membership faults).
+    /// </summary>
+    public Func<bool> HoldsNoData { get; set; } = () => true;
+
     /// <summary>Rooms that must hear of every adopted state (the replica store, the streaming room).</summary>
     public void OnAdopted(Action listener) => _listeners.Add(listener);
 
@@ -88,6 +96,12 @@ internal sealed class MembershipRoom
     public bool Adopt(RingState state, byte[]? encoded = null)
     {
         if (_view.State is { } held && !state.Supersedes(held)) return false;
+        if (_joinSeed is not null && state.MemberOf(_options.NodeId) is { } named && named.PeerAddress != MyAddress)
+        {
+            // A ring with another node under our id (we asked to join with a duplicate id) must not make
+            // us think we are that member.
+            return false;
+        }
         if (state.PartitionCount != _view.PartitionCount || state.ReplicationFactor != _view.ReplicationFactor)
         {
             Mismatches++;
@@ -95,6 +109,7 @@ internal sealed class MembershipRoom
         }
         encoded ??= RingStateCodec.Encode(state);
         _storage.WriteRingState(encoded); // saved before anything acts on it: a restart resumes from here
+        _served |= state.MemberOf(_options.NodeId) is { Status: MemberStatus.Normal or MemberStatus.Leaving };
         _view.Adopt(state);
         _encoded = encoded;
         StatesAdopted++;
@@ -217,13 +232,14 @@ internal sealed class MembershipRoom
     {
         long now = _clock.NowMicros;
         ExpireTickets(now);
-        if (_joinSeed is { } seed && !_view.IsMember && JoinRefused is null && !_tickets.ContainsKey(_joinTicket))
+        if (_joinSeed is { } seed && !_view.IsMember && !_served && JoinRefused is null && !_tickets.ContainsKey(_joinTicket) && HoldsNoData())
         {
             // Until the ring names this node: ask the seed (it relays to the claimant), one request at a time.
+            // A joiner whose join was abandoned (RingTransitions.Abort) asks again once it holds no data.
             _joinTicket = _nextRequestId++;
             _tickets.Add(_joinTicket, Deadline());
             _outbox.Send(seed, new RingChangeRequest(_joinTicket, RingChangeKind.Join, _options.NodeId, false,
-                _options.PeerAddress ?? $"node-{_options.NodeId}", _view.PartitionCount, _view.ReplicationFactor));
+                MyAddress, _view.PartitionCount, _view.ReplicationFactor));
         }
         if (_view.State is { } ring && ring.Claimant == _options.NodeId && ring.Change is not null && ring.PendingTransfers().Count == 0)
         {
@@ -311,6 +327,8 @@ internal sealed class MembershipRoom
     private static bool IsTransient(string error) =>
         error.Contains("does not know the ring", StringComparison.Ordinal) || error.Contains("did not answer", StringComparison.Ordinal)
         || error.Contains("is down", StringComparison.Ordinal) || error.Contains("retry later", StringComparison.Ordinal);
+
+    private string MyAddress => _options.PeerAddress ?? $"node-{_options.NodeId}";
 
     private long RequestTimeoutMs => 5 * _options.RequestTimeoutMs;
 

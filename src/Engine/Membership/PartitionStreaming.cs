@@ -164,7 +164,9 @@ internal sealed class PartitionStreaming : ISessionOwner
         _rounds.Add(partition, round);
         foreach (int peer in peers)
         {
-            var session = new RepairSession(_ctx, partition, peer, this, pushOnly: handoff);
+            // A transfer only pulls: pushing from a pending replica could hand back a value whose delete the
+            // current replicas already purged (simulator seed 6, all,membership: a re-joining node's old data).
+            var session = new RepairSession(_ctx, partition, peer, this, pushOnly: handoff, pullOnly: !handoff);
             RunningSessions++;
             session.Start();
             if (session.Finished) OnSessionFinished(session);

@@ -98,6 +98,7 @@ public sealed class MeteoraNode
         _gossip = new RingGossip(options, _view, _membership, _outbox, scheduler, random, _detector, joinSeed);
         _streaming = new PartitionStreaming(options, _view, _antiEntropy.Context, _detector, scheduler, clock, Counters);
         _antiEntropy.OtherSessions = () => _streaming.RunningSessions;
+        _membership.HoldsNoData = () => !_store.Trees.Partitions.Any() && _store.InFlightCount == 0;
         // A node that is not in the ring any more (left, removed) gets no heartbeats and is not a peer: down.
         _antiEntropy.PeerDown = node => _view.State?.MemberOf(node) is null || _detector.IsDown(node);
         _detector.SelfReport = sequence => SelfReport(sequence, storage);

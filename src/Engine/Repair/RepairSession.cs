@@ -36,19 +36,24 @@ internal sealed class RepairSession
     private string[]? _askedKeys;
     private int _attempts;
 
-    public RepairSession(RepairContext context, int partition, int peer, ISessionOwner owner, bool pushOnly = false)
+    public RepairSession(RepairContext context, int partition, int peer, ISessionOwner owner, bool pushOnly = false, bool pullOnly = false)
     {
+        if (pushOnly && pullOnly) throw new ArgumentException("a session that neither pushes nor pulls does nothing");
         _ctx = context;
         Partition = partition;
         Peer = peer;
         Owner = owner;
         PushOnly = pushOnly;
+        PullOnly = pullOnly;
     }
 
     public int Partition { get; }
     public int Peer { get; }
     public ISessionOwner Owner { get; }
     public bool PushOnly { get; }
+
+    /// <summary>A transfer to a pending replica: it takes what the current replicas hold and never pushes (what it holds may be stale).</summary>
+    public bool PullOnly { get; }
 
     /// <summary>Keys the peer took from us (acked pushes) and keys we took from the peer (pulled and applied).</summary>
     public long KeysPushed { get; private set; }
@@ -131,7 +136,7 @@ internal sealed class RepairSession
         var (push, pull) = LeafDiff.Compare(local, reply.Entries);
         var remoteKeys = new HashSet<string>(StringComparer.Ordinal);
         foreach (LeafEntry e in reply.Entries) remoteKeys.Add(e.Key);
-        foreach (string key in push)
+        foreach (string key in PullOnly ? [] : push)
         {
             if (!remoteKeys.Contains(key) && IsPurgeableTombstone(key)) continue;
             if (!Push(key, attempt: 1)) return;
