@@ -26,7 +26,6 @@ public sealed class NodeRuntime : IAsyncDisposable
 
     private readonly ILogger _logger;
     private volatile RingState? _ring;
-    private RejoinGuard? _rejoinGuard;
     private bool _started;
     private bool _stopped;
 
@@ -124,7 +123,6 @@ public sealed class NodeRuntime : IAsyncDisposable
             secret: security.Secret, tls: security.Tls);
         var gateway = new ClientGateway();
         RingState? saved = SavedRing(storage);
-        RejoinGuard? rejoinGuard = null;
         MeteoraNode node;
         if (config.Join is { } joinAddress)
         {
@@ -132,8 +130,7 @@ public sealed class NodeRuntime : IAsyncDisposable
                 ?? JoinSeed.Resolve(config.NodeId, config.Partitions, config.ReplicationFactor, config.AdvertisedPeerAddress, joinAddress,
                     security.Secret, security.Tls, logger);
             transport.AddPeer(seed);
-            rejoinGuard = new RejoinGuard(config.NodeId, transport);
-            node = MeteoraNode.Join(config.ToNodeOptions(), config.Partitions, seed.NodeId, new SystemClock(), loop, rejoinGuard, storage,
+            node = MeteoraNode.Join(config.ToNodeOptions(), config.Partitions, seed.NodeId, new SystemClock(), loop, transport, storage,
                 new SystemRandom(), gateway);
         }
         else
@@ -150,7 +147,7 @@ public sealed class NodeRuntime : IAsyncDisposable
         gateway.Attach(loop);
         var metrics = new Metrics.NodeMetrics(loop, storage, transport, node.Counters);
         (loop.Metrics, storage.Metrics, gateway.Metrics) = (metrics.Loop, metrics.Storage, metrics.Client);
-        var runtime = new NodeRuntime(config, storage, loop, transport, gateway, node, metrics, logger) { _rejoinGuard = rejoinGuard };
+        var runtime = new NodeRuntime(config, storage, loop, transport, gateway, node, metrics, logger);
         metrics.AttachMembership(runtime);
         if (node.Ring is { } ring) runtime.OnRingAdopted(ring); // a configured or saved ring, adopted before the hook existed
         node.RingAdopted = runtime.OnRingAdopted;
@@ -187,7 +184,6 @@ public sealed class NodeRuntime : IAsyncDisposable
     {
         RingState? previous = _ring;
         _ring = ring;
-        _rejoinGuard?.OnRingAdopted(ring);
         foreach (Member member in ring.Members)
         {
             if (member.NodeId == Config.NodeId) continue;
