@@ -65,6 +65,7 @@ public sealed class SimCluster
                 BuggifyDelayMs = Knobs.BuggifyDelayMs,
                 FailureDetector = Knobs.Detector,
                 GossipIntervalMs = Knobs.GossipIntervalMs,
+                StreamBytesPerSecond = Knobs.StreamBytesPerSecond,
             };
             Nodes[i] = new SimNode(this, nodeOptions, Placement, spare: i >= options.Nodes);
         }

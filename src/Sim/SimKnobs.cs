@@ -11,8 +11,10 @@ namespace Meteora.Sim;
 /// one. Each knob keeps its production default about half the time. With <c>--knobs default</c>
 /// every knob is the production default (Merkle depth: the simulator's default, 2).
 /// </summary>
-public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, FailureDetectorOptions Detector, long GossipIntervalMs)
+public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, FailureDetectorOptions Detector, long GossipIntervalMs, long StreamBytesPerSecond)
 {
+    private static readonly long DefaultStreamBytesPerSecond = new NodeOptions { NodeId = 0 }.StreamBytesPerSecond;
+
     public const int DefaultMerkleDepth = 2;
 
     private static readonly long DefaultGossipIntervalMs = new NodeOptions { NodeId = 0 }.GossipIntervalMs;
@@ -23,7 +25,8 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         long repairTimeoutMs = Math.Max(50, options.RequestTimeoutMs);
         if (!options.DrawKnobs)
         {
-            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), NodeOptions.DefaultBuggifyDelayMs, new FailureDetectorOptions(), DefaultGossipIntervalMs);
+            return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), NodeOptions.DefaultBuggifyDelayMs, new FailureDetectorOptions(), DefaultGossipIntervalMs,
+                options.StreamBytesPerSecond ?? DefaultStreamBytesPerSecond);
         }
         SimRandom random = SimRandom.Stream(seed, "knobs");
         int depth = options.MerkleDepth ?? random.NextInt(0, 4);
@@ -48,7 +51,9 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
             WindowSize = Pick(random, detectorDefaults.WindowSize, 1, 4, 30),
         };
         long gossipIntervalMs = Pick(random, DefaultGossipIntervalMs, 20, 100, 5_000);
-        return new SimKnobs(repair, buggifyDelayMs, detector, gossipIntervalMs);
+        // Drawn last, so adding it left every earlier knob of every seed unchanged.
+        long streamRate = Pick(random, DefaultStreamBytesPerSecond, 4_096, 16_384, 262_144);
+        return new SimKnobs(repair, buggifyDelayMs, detector, gossipIntervalMs, options.StreamBytesPerSecond ?? streamRate);
     }
 
     private static RepairOptions Base(SimOptions options, RepairOptions defaults, int depth, long repairTimeoutMs) => defaults with
@@ -81,6 +86,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         json.WriteNumber("phiThreshold", Detector.PhiThreshold);
         json.WriteNumber("phiWindow", Detector.WindowSize);
         json.WriteNumber("gossipIntervalMs", GossipIntervalMs);
+        json.WriteNumber("streamBytesPerSecond", StreamBytesPerSecond);
         json.WriteEndObject();
     }
 }

@@ -60,6 +60,9 @@ public sealed record SimOptions
     /// </summary>
     public int? Joiners { get; init; }
 
+    /// <summary>Transfer throttle of every node; null: drawn with the knobs (production default with --knobs default).</summary>
+    public long? StreamBytesPerSecond { get; init; }
+
     public int EffectiveJoiners => Joiners ?? ((Faults & FaultKinds.Membership) != 0 ? 2 : 0);
 
     /// <summary>Every node slot: the initial ring plus the joiners.</summary>

@@ -67,3 +67,40 @@ public sealed class MembershipSimTests
         Assert.Fail("no seed in 1..100 caught flip-before-transfer");
     }
 }
+
+public sealed class StreamThrottleTests
+{
+    /// <summary>
+    /// The transfer throttle holds in virtual time: at 4 KiB/s the same schedule's ring changes finish later
+    /// than at the default rate, and no node pulls faster than the rate allows (plus one burst per node).
+    /// </summary>
+    [Fact]
+    public void A_low_stream_rate_slows_transfers_and_bounds_the_bytes_per_second()
+    {
+        const long rate = 1024;
+        SimOptions Options(long? streamRate) => new()
+        {
+            Nodes = 4, Operations = 4000, Keys = 4000, Faults = FaultKinds.Membership, DrawKnobs = false, StreamBytesPerSecond = streamRate,
+        };
+        static long Streamed(SimCluster cluster) => cluster.Nodes.Where(n => !n.NotStarted).Sum(n => n.Engine.Counters.StreamBytesReceived);
+        for (ulong seed = 1; seed <= 20; seed++)
+        {
+            var fast = new SimCluster(seed, Options(null));
+            SimResult fastResult = fast.Run();
+            Assert.True(fastResult.Ok, $"seed {seed}: {string.Join("; ", fastResult.Violations)}");
+            if (Streamed(fast) < 16 * rate) continue; // too little data moved to see a 1 KiB/s throttle
+            var slow = new SimCluster(seed, Options(rate));
+            SimResult slowResult = slow.Run();
+            Assert.True(slowResult.Ok, $"seed {seed}: {string.Join("; ", slowResult.Violations)}");
+            Assert.True(slowResult.SimulatedMs > fastResult.SimulatedMs, $"seed {seed}: throttled run took {slowResult.SimulatedMs} ms, unthrottled {fastResult.SimulatedMs} ms");
+            foreach (SimNode node in slow.Nodes.Where(n => !n.NotStarted))
+            {
+                // A round starts only within rate x elapsed + one burst (4 KiB at least); a round may overshoot by what one round pulls.
+                long bytes = node.Engine.Counters.StreamBytesReceived;
+                Assert.True(bytes <= rate * (slowResult.SimulatedMs / 1000 + 1) + 16 * rate, $"seed {seed}: node{node.Id} pulled {bytes} bytes in {slowResult.SimulatedMs} ms");
+            }
+            return;
+        }
+        Assert.Fail("no seed in 1..20 streamed enough data to test the throttle");
+    }
+}

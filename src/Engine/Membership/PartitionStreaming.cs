@@ -23,8 +23,8 @@ internal sealed class PartitionStreaming : ISessionOwner
 {
     public const long TickMs = 200;
 
-    /// <summary>Bytes a transfer may pull ahead of its rate.</summary>
-    public const long BurstBytes = 1 << 20;
+    /// <summary>Bytes transfers may pull ahead of their rate: a quarter second's worth, at least 4 KiB.</summary>
+    private long BurstBytes => Math.Max(4096, _options.StreamBytesPerSecond / 4);
 
     /// <summary>Ticks between repeated reports of a verified transfer the ring does not show yet.</summary>
     private const int ReportEveryTicks = 5;
@@ -46,6 +46,7 @@ internal sealed class PartitionStreaming : ISessionOwner
     private long _budgetBytes;
     private long _ticks;
     private bool _everMember;
+    private bool _busy;
 
     public PartitionStreaming(NodeOptions options, RingView view, RepairContext context, FailureDetector detector,
         IScheduler scheduler, IClock clock, NodeCounters counters)
@@ -88,7 +89,9 @@ internal sealed class PartitionStreaming : ISessionOwner
     {
         if (_view.State is not null)
         {
-            if (_rounds.Count == 0) (_budgetStartMicros, _budgetBytes) = (_clock.NowMicros, 0); // idle time earns no credit
+            // A whole idle tick (nothing running, started or held back) earns no credit: the budget restarts.
+            if (_rounds.Count == 0 && !_busy) (_budgetStartMicros, _budgetBytes) = (_clock.NowMicros, 0);
+            _busy = false;
             StartTransfers();
             StartHandoffs();
             DropHandedOff();
@@ -152,6 +155,7 @@ internal sealed class PartitionStreaming : ISessionOwner
 
     private bool CanStartRound()
     {
+        _busy = true; // there is streaming work: this tick is not idle, whatever the answer
         if (_rounds.Count >= _ctx.Options.MaxConcurrentSessions) return false;
         long elapsedMicros = _clock.NowMicros - _budgetStartMicros;
         long allowed = BurstBytes + (long)(Math.Max(0, elapsedMicros) / 1e6 * _options.StreamBytesPerSecond);
