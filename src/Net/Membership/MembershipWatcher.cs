@@ -70,8 +70,12 @@ public sealed class MembershipWatcher(EventLoop loop, ILogger logger, Action<int
         }
     }
 
+    private int _disposed;
+
+    /// <summary>Stops polling; may be called more than once (a test stops it early, the runtime again at its stop).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_run is not null) await _run.ConfigureAwait(false);
         _stop.Dispose();
