@@ -17,6 +17,7 @@ public static class MeteoraCli
         root.Subcommands.Add(HashCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
         foreach (Command command in ServerCommands.Create()) root.Subcommands.Add(command);
+        foreach (Command command in MembershipCommands.Create()) root.Subcommands.Add(command);
 
         ParseResult result = root.Parse(args);
         if (result.Errors.Count > 0)

@@ -7,7 +7,8 @@ namespace Meteora.Net.Cli;
 
 /// <summary>
 /// <c>meteora node --id ID --http-port P --peer-port Q --data DIR --peers ID=HOST:PORT,...</c> (or
-/// <c>--config FILE</c>): runs one node until SIGINT/SIGTERM. Flags override the config file and
+/// <c>--config FILE</c>), or <c>... --join HOST:PORT</c> to join a running cluster: runs one node until
+/// SIGINT/SIGTERM, or until it has left the ring (exit 0) or its join was refused (exit 2). Flags override the config file and
 /// environment (<c>Meteora__NodeId</c>, ...), which override <c>./appsettings.json</c>.
 /// </summary>
 public static class NodeCommand
@@ -20,6 +21,9 @@ public static class NodeCommand
         var peerPort = new Option<int?>("--peer-port") { Description = $"Peer TCP port (default {NodeConfig.DefaultPeerPort})" };
         var data = new Option<string?>("--data") { Description = "Data directory (RocksDB lives in DIR/db)" };
         var peers = new Option<string?>("--peers") { Description = "Other nodes: ID=HOST:PORT,... (peer ports)" };
+        var join = new Option<string?>("--join") { Description = "Join a running cluster through any member's peer address HOST:PORT (instead of --peers)" };
+        var peerAddress = new Option<string?>("--peer-address") { Description = "Address peers dial to reach this node, HOST:PORT (default --host:--peer-port)" };
+        var streamRate = new Option<long?>("--stream-bytes-per-second") { Description = "Throttle of partition transfers during ring changes (default 32 MiB/s)" };
         var config = new Option<string?>("--config") { Description = "JSON config file with a \"Meteora\" section" };
         var partitions = new Option<int?>("--partitions") { Description = "Partition count Q, a power of two (default 64); fixed for the data directory" };
         var n = new Option<int?>("--n") { Description = "Replication factor N (default 3)" };
@@ -44,7 +48,7 @@ public static class NodeCommand
         var repair = new RepairSettings();
 
         var command = new Command("node", "Run one Meteora node");
-        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, config, partitions, n, r, w, timeoutMs, logLevel, secretFile, tlsCert, tlsKey, tlsCa, apiTokenFile, adminTokenFile, maxConnections, maxPerClient, heartbeatMs, phiThreshold, diskReserve, plant, exitWithParent })
+        foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, join, peerAddress, streamRate, config, partitions, n, r, w, timeoutMs, logLevel, secretFile, tlsCert, tlsKey, tlsCa, apiTokenFile, adminTokenFile, maxConnections, maxPerClient, heartbeatMs, phiThreshold, diskReserve, plant, exitWithParent })
         {
             command.Options.Add(option);
         }
@@ -58,6 +62,9 @@ public static class NodeCommand
             Put(flags, "PeerPort", parse.GetValue(peerPort));
             Put(flags, "DataDir", parse.GetValue(data));
             Put(flags, "Peers", parse.GetValue(peers));
+            Put(flags, "Join", parse.GetValue(join));
+            Put(flags, "PeerAddress", parse.GetValue(peerAddress));
+            Put(flags, "StreamBytesPerSecond", parse.GetValue(streamRate));
             Put(flags, "Partitions", parse.GetValue(partitions));
             Put(flags, "ReplicationFactor", parse.GetValue(n));
             Put(flags, "ReadConsistency", parse.GetValue(r));
@@ -85,6 +92,11 @@ public static class NodeCommand
             try
             {
                 return NodeHost.RunAsync(nodeConfig, security, configuration).GetAwaiter().GetResult();
+            }
+            catch (Membership.JoinRefusedException e)
+            {
+                Console.Error.WriteLine($"meteora: {e.Message}");
+                return MeteoraCli.ExitUsage;
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
             {

@@ -29,6 +29,23 @@ public sealed record NodeConfig
     public int PeerPort { get; init; } = DefaultPeerPort;
     public required string DataDir { get; init; }
     public IReadOnlyList<PeerEndpoint> Peers { get; init; } = [];
+
+    /// <summary>
+    /// <c>--join HOST:PORT</c>: any member's peer address; the node joins that running cluster instead of
+    /// forming a ring from <see cref="Peers"/> (the two exclude each other).
+    /// </summary>
+    public string? Join { get; init; }
+
+    /// <summary>The address peers dial to reach this node (what a joiner announces); null: <see cref="Host"/>:<see cref="PeerPort"/>.</summary>
+    public string? PeerAddress { get; init; }
+
+    /// <summary>Partition transfers during ring changes pull at most this many bytes per second.</summary>
+    public long StreamBytesPerSecond { get; init; } = DefaultStreamBytesPerSecond;
+
+    public const long DefaultStreamBytesPerSecond = 32L * 1024 * 1024;
+
+    /// <summary>The address this node is known by in the ring.</summary>
+    public string AdvertisedPeerAddress => PeerAddress ?? new PeerEndpoint(NodeId, Host, PeerPort).Address;
     public int Partitions { get; init; } = DefaultPartitions;
     public int ReplicationFactor { get; init; } = 3;
     public int? ReadConsistency { get; init; }
@@ -89,6 +106,8 @@ public sealed record NodeConfig
         Repair = Repair,
         FailureDetector = FailureDetector,
         PlantedBugs = PlantedBugs,
+        PeerAddress = AdvertisedPeerAddress,
+        StreamBytesPerSecond = StreamBytesPerSecond,
     };
 
     /// <summary>Reads and validates the section; problems throw <see cref="CliUsageException"/> naming the setting.</summary>
@@ -113,6 +132,9 @@ public sealed record NodeConfig
             PeerPort = Int(s, "PeerPort", DefaultPeerPort)!.Value,
             DataDir = s["DataDir"] is { Length: > 0 } dir ? dir : throw new CliUsageException("data directory is required (--data or Meteora:DataDir)"),
             Peers = peers,
+            Join = Text(s, "Join"),
+            PeerAddress = Text(s, "PeerAddress"),
+            StreamBytesPerSecond = Long(s, "StreamBytesPerSecond", DefaultStreamBytesPerSecond),
             Partitions = Int(s, "Partitions", DefaultPartitions)!.Value,
             ReplicationFactor = Int(s, "ReplicationFactor", 3)!.Value,
             ReadConsistency = Int(s, "ReadConsistency", null),
@@ -149,7 +171,9 @@ public sealed record NodeConfig
         if (HttpPort == PeerPort) throw new CliUsageException($"http port and peer port must differ (both {HttpPort})");
         TokenCommand.RequirePartitionCount(Partitions);
         if (RingNodes().Length > Limits.MaxNodes) throw new CliUsageException($"a ring holds at most {Limits.MaxNodes} nodes");
-        int replicas = Math.Min(ReplicationFactor, RingNodes().Length);
+        CheckJoin();
+        // A joiner does not know the ring's size yet; the ring it joins has at least N members.
+        int replicas = Join is not null ? ReplicationFactor : Math.Min(ReplicationFactor, RingNodes().Length);
         if (ReadConsistency is { } r && (r < 1 || r > replicas)) throw new CliUsageException($"default readConsistency must be in 1..{replicas}, got {r}");
         if (WriteConsistency is { } w && (w < 1 || w > replicas)) throw new CliUsageException($"default writeConsistency must be in 1..{replicas}, got {w}");
         if (MaxHttpConnections < 1) throw new CliUsageException($"max HTTP connections must be positive, got {MaxHttpConnections}");
@@ -164,6 +188,34 @@ public sealed record NodeConfig
         catch (ArgumentOutOfRangeException e)
         {
             throw new CliUsageException(RepairSettings.EngineMessage(e));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException(RepairSettings.EngineMessage(e));
+        }
+    }
+
+    private void CheckJoin()
+    {
+        if (PeerAddress is not null) ParseOrUsage(PeerAddress, "--peer-address");
+        if (Join is null) return;
+        if (Peers.Count > 0) throw new CliUsageException("--join and --peers exclude each other: a joining node learns its peers from the ring");
+        ParseOrUsage(Join, "--join");
+        if (PeerAddress is null && (Host is "0.0.0.0" or "::" or "[::]"))
+        {
+            throw new CliUsageException($"--host {Host} is no address peers can dial: give --peer-address HOST:PORT for a joining node");
+        }
+    }
+
+    private static void ParseOrUsage(string address, string option)
+    {
+        try
+        {
+            PeerEndpoint.ParseAddress(0, address);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException($"{option}: {e.Message}");
         }
     }
 

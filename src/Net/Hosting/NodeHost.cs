@@ -58,7 +58,8 @@ public static class NodeHost
         builder.Services.AddSingleton(sp =>
         {
             NodeRuntime runtime = sp.GetRequiredService<NodeRuntime>();
-            return new PeerInboundContext(runtime.Loop, config.NodeId, config.Partitions, runtime.Placement.Layout.Contains, security.Secret);
+            return new PeerInboundContext(runtime.Loop, config.NodeId, config.Partitions, config.ReplicationFactor, () => runtime.Ring,
+                security.Secret, runtime.OnJoinerAnnounced);
         });
         builder.Services.AddSingleton(new HttpConnectionLimit(config.MaxHttpConnections));
         HttpLimits.AddPerClientLimiter(builder.Services, config.MaxRequestsPerClient);
@@ -76,6 +77,7 @@ public static class NodeHost
         NodeRuntime runtime = app.Services.GetRequiredService<NodeRuntime>();
         IHostApplicationLifetime lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         using CancellationTokenRegistration fatal = runtime.FatalStop.Token.Register(lifetime.StopApplication);
+        using CancellationTokenRegistration ownStop = runtime.StopRequested.Token.Register(lifetime.StopApplication);
         if (config.ExitWithParent) WatchParent(lifetime, logger);
         PeerInboundContext inbound = app.Services.GetRequiredService<PeerInboundContext>();
         using CancellationTokenRegistration stopping = lifetime.ApplicationStopping.Register(inbound.Stop);
@@ -93,7 +95,12 @@ public static class NodeHost
         {
             await runtime.StopAsync();
         }
-        return runtime.FatalStop.IsCancellationRequested ? Cli.MeteoraCli.ExitFailure : Cli.MeteoraCli.ExitOk;
+        if (runtime.FatalStop.IsCancellationRequested) return Cli.MeteoraCli.ExitFailure;
+        if (runtime.RequestedExit is { Code: Cli.MeteoraCli.ExitUsage } refused)
+        {
+            await Console.Error.WriteLineAsync($"meteora: node {config.NodeId} cannot join: {refused.Reason}");
+        }
+        return runtime.RequestedExit?.Code ?? Cli.MeteoraCli.ExitOk;
     }
 
     private static void WarnAboutSecurity(NodeConfig config, NodeSecurity security, ILogger logger)

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
+using Meteora.Engine.Membership;
 using Meteora.Engine.Node;
 using Meteora.Engine.Ring;
+using Meteora.Net.Membership;
 using Meteora.Net.Runtime;
 using Meteora.Net.Security;
 using Meteora.Net.Storage;
@@ -11,8 +13,11 @@ namespace Meteora.Net.Hosting;
 
 /// <summary>
 /// One node's moving parts wired together: RocksDB storage, event loop, peer transport and the engine.
-/// Construction opens the database and checks its identity; <see cref="Start"/> starts the loop and the
-/// outbound peer links; <see cref="StopAsync"/> stops them and closes the database after a last sync.
+/// Construction opens the database and checks its identity (and, for <c>--join</c>, finds the seed);
+/// <see cref="Start"/> starts the loop, the outbound peer links and the membership watcher;
+/// <see cref="StopAsync"/> stops them and closes the database after a last sync. Every ring state the
+/// node adopts is kept here (<see cref="Ring"/>, for pages that must not wait for the loop) and gives
+/// its members peer links.
 /// </summary>
 public sealed class NodeRuntime : IAsyncDisposable
 {
@@ -20,14 +25,14 @@ public sealed class NodeRuntime : IAsyncDisposable
     private const string PartitionsMetadataKey = "partitions";
 
     private readonly ILogger _logger;
+    private volatile RingState? _ring;
     private bool _started;
     private bool _stopped;
 
-    private NodeRuntime(NodeConfig config, ReplicaPlacement placement, RocksDbStorage storage, EventLoop loop,
+    private NodeRuntime(NodeConfig config, RocksDbStorage storage, EventLoop loop,
         PeerTransport transport, ClientGateway gateway, MeteoraNode node, Metrics.NodeMetrics metrics, ILogger logger)
     {
         Config = config;
-        Placement = placement;
         Storage = storage;
         Loop = loop;
         Transport = transport;
@@ -36,10 +41,25 @@ public sealed class NodeRuntime : IAsyncDisposable
         Metrics = metrics;
         _logger = logger;
         StartedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        Watcher = new MembershipWatcher(loop, logger, RequestStop, PruneDepartedLinks);
     }
 
     public NodeConfig Config { get; }
-    public ReplicaPlacement Placement { get; }
+
+    /// <summary>The ring state the node adopted last (null while a joiner has none). Immutable: safe to read from any thread.</summary>
+    public RingState? Ring => _ring;
+
+    /// <summary>The current layout of the adopted ring (reads and quorums); null while a joiner has no ring.</summary>
+    public ReplicaPlacement? Placement => _ring?.CurrentPlacement;
+
+    /// <summary>Polls the node for departure and join refusal; keeps its membership figures.</summary>
+    public MembershipWatcher Watcher { get; }
+
+    /// <summary>Set when the node stops on its own (departed: 0, join refused: 2); the host watches it.</summary>
+    public CancellationTokenSource StopRequested { get; } = new();
+
+    /// <summary>The exit code the node asked for when it stopped on its own, and why.</summary>
+    public (int Code, string Reason)? RequestedExit { get; private set; }
     public RocksDbStorage Storage { get; }
     public EventLoop Loop { get; }
     public PeerTransport Transport { get; }
@@ -54,14 +74,14 @@ public sealed class NodeRuntime : IAsyncDisposable
     public CancellationTokenSource FatalStop { get; } = new();
 
     /// <summary>The ring as configured: this node and its peers, all normal, with the addresses peers dial.</summary>
-    private static Engine.Membership.RingState InitialRing(NodeConfig config)
+    private static RingState InitialRing(NodeConfig config)
     {
-        var members = new List<(int, string)> { (config.NodeId, $"{config.Host}:{config.PeerPort}") };
+        var members = new List<(int, string)> { (config.NodeId, config.AdvertisedPeerAddress) };
         foreach (PeerEndpoint peer in config.Peers)
         {
-            if (peer.NodeId != config.NodeId) members.Add((peer.NodeId, $"{peer.Host}:{peer.Port}"));
+            if (peer.NodeId != config.NodeId) members.Add((peer.NodeId, peer.Address));
         }
-        return Engine.Membership.RingState.Initial(config.Partitions, config.ReplicationFactor, members);
+        return RingState.Initial(config.Partitions, config.ReplicationFactor, members);
     }
 
     public static NodeRuntime Create(NodeConfig config, NodeSecurity security, ILoggerFactory loggers)
@@ -70,8 +90,6 @@ public sealed class NodeRuntime : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(loggers);
         ILogger logger = loggers.CreateLogger<NodeRuntime>();
-        var layout = RingLayout.Create(config.Partitions, config.RingNodes());
-        var placement = new ReplicaPlacement(layout, config.ReplicationFactor);
         var loop = new EventLoop(loggers.CreateLogger<EventLoop>());
         string dbPath = Path.Combine(config.DataDir, "db");
         RocksDbStorage storage = DiskFullStartup.OpenWaitingForSpace(() =>
@@ -88,15 +106,51 @@ public sealed class NodeRuntime : IAsyncDisposable
             }
             return opened;
         }, logger);
+        try
+        {
+            return Create(config, security, loggers, logger, loop, storage);
+        }
+        catch
+        {
+            storage.Dispose();
+            throw;
+        }
+    }
+
+    private static NodeRuntime Create(NodeConfig config, NodeSecurity security, ILoggerFactory loggers, ILogger logger, EventLoop loop, RocksDbStorage storage)
+    {
         var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers, failures: loop,
             secret: security.Secret, tls: security.Tls);
         var gateway = new ClientGateway();
-        var node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway,
-            ring: InitialRing(config));
+        RingState? saved = SavedRing(storage);
+        MeteoraNode node;
+        if (config.Join is { } joinAddress)
+        {
+            PeerEndpoint seed = (saved is null ? null : JoinSeed.FromSavedRing(saved, config.NodeId, joinAddress))
+                ?? JoinSeed.Resolve(config.NodeId, config.Partitions, config.ReplicationFactor, config.AdvertisedPeerAddress, joinAddress,
+                    security.Secret, security.Tls, logger);
+            transport.AddPeer(seed);
+            node = MeteoraNode.Join(config.ToNodeOptions(), config.Partitions, seed.NodeId, new SystemClock(), loop, transport, storage,
+                new SystemRandom(), gateway);
+        }
+        else
+        {
+            RingState configured = InitialRing(config);
+            if (saved is not null && saved.Supersedes(configured) && saved.MemberOf(config.NodeId) is null)
+            {
+                throw new JoinRefusedException($"node {config.NodeId} is not in its saved ring (version {saved.Version}): it left or was removed; start it with --join HOST:PORT to join again");
+            }
+            var placement = new ReplicaPlacement(RingLayout.Create(config.Partitions, config.RingNodes()), config.ReplicationFactor);
+            node = new MeteoraNode(config.ToNodeOptions(), placement, new SystemClock(), loop, transport, storage, new SystemRandom(), gateway,
+                ring: configured);
+        }
         gateway.Attach(loop);
         var metrics = new Metrics.NodeMetrics(loop, storage, transport, node.Counters);
         (loop.Metrics, storage.Metrics, gateway.Metrics) = (metrics.Loop, metrics.Storage, metrics.Client);
-        var runtime = new NodeRuntime(config, placement, storage, loop, transport, gateway, node, metrics, logger);
+        var runtime = new NodeRuntime(config, storage, loop, transport, gateway, node, metrics, logger);
+        metrics.AttachMembership(runtime);
+        if (node.Ring is { } ring) runtime.OnRingAdopted(ring); // a configured or saved ring, adopted before the hook existed
+        node.RingAdopted = runtime.OnRingAdopted;
         loop.Faulted += e => runtime.FatalStop.Cancel(); // logged by the loop; the host exits non-zero
         storage.Faulted += e =>
         {
@@ -104,6 +158,94 @@ public sealed class NodeRuntime : IAsyncDisposable
             runtime.FatalStop.Cancel();
         };
         return runtime;
+    }
+
+    /// <summary>The ring state saved by an earlier run, or null.</summary>
+    private static RingState? SavedRing(RocksDbStorage storage)
+    {
+        byte[]? saved = storage.ReadRingState();
+        if (saved is null) return null;
+        try
+        {
+            return RingStateCodec.Decode(saved);
+        }
+        catch (Engine.Protocol.ProtocolException e)
+        {
+            throw new InvalidOperationException($"the saved ring state is corrupt: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// On the event loop, after every ring state the node adopts: keep it, and give every member a peer
+    /// link at its ring address. Never blocks (links start their own tasks). Links of members that left
+    /// stay: a departing node's handoff sessions still need answers.
+    /// </summary>
+    private void OnRingAdopted(RingState ring)
+    {
+        RingState? previous = _ring;
+        _ring = ring;
+        foreach (Member member in ring.Members)
+        {
+            if (member.NodeId == Config.NodeId) continue;
+            PeerEndpoint endpoint;
+            try
+            {
+                endpoint = PeerEndpoint.ParseAddress(member.NodeId, member.PeerAddress);
+            }
+            catch (FormatException e)
+            {
+                _logger.LogWarning("ring member {Node} has an address peers cannot dial: {Reason}", member.NodeId, e.Message);
+                continue;
+            }
+            Transport.AddPeer(endpoint, evictable: node => _ring?.MemberOf(node) is null);
+        }
+        if (previous is null || previous.Change != ring.Change || previous.Members.Count != ring.Members.Count)
+        {
+            _logger.LogInformation("ring version {Version}: {Members} members, claimant {Claimant}, {Change}", ring.Version, ring.Members.Count,
+                ring.Claimant, ring.Change is { } change ? $"{change} in progress, {ring.PendingTransfers().Count} transfers pending" : "no change in progress");
+        }
+    }
+
+    /// <summary>From a peer connection: a node that is in no ring yet asked to join; dial it back so replies reach it.</summary>
+    public void OnJoinerAnnounced(int node, string peerAddress)
+    {
+        if (node == Config.NodeId || Transport.Knows(node)) return;
+        try
+        {
+            Transport.AddPeerIfUnknown(PeerEndpoint.ParseAddress(node, peerAddress), evictable: n => _ring?.MemberOf(n) is null);
+        }
+        catch (FormatException e)
+        {
+            _logger.LogWarning("joining node {Node} announced an address peers cannot dial: {Reason}", node, e.Message);
+        }
+    }
+
+    /// <summary>How long the link to a node that left the ring stays after it went down (its handoff is over by then).</summary>
+    public const long DepartedLinkGraceMs = 60_000;
+
+    /// <summary>
+    /// Drops links to nodes the ring no longer names once they have been down for
+    /// <see cref="DepartedLinkGraceMs"/>: a departed node exited, and redialling it forever is noise.
+    /// </summary>
+    public void PruneDepartedLinks()
+    {
+        if (_ring is not { } ring) return;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (PeerLink link in Transport.Links)
+        {
+            int node = link.Endpoint.NodeId;
+            if (ring.MemberOf(node) is null && link.State == PeerLinkState.Down && now - link.StateChangedUnixMs > DepartedLinkGraceMs
+                && Transport.RemovePeer(node))
+            {
+                _logger.LogInformation("forgot peer {Node}: not in the ring and down for over {GraceMs} ms", node, DepartedLinkGraceMs);
+            }
+        }
+    }
+
+    private void RequestStop(int exitCode, string reason)
+    {
+        RequestedExit ??= (exitCode, reason);
+        StopRequested.Cancel();
     }
 
     /// <summary>
@@ -136,15 +278,18 @@ public sealed class NodeRuntime : IAsyncDisposable
         _started = true;
         Loop.Start(Node);
         Transport.Start();
-        _logger.LogInformation("node {Node} started: ring of {Nodes} nodes, Q={Partitions}, N={N}, R={R}, W={W}, data {DataDir}",
-            Config.NodeId, Placement.Layout.NodeCount, Config.Partitions, Config.ReplicationFactor,
-            Node.DefaultReadConsistency, Node.DefaultWriteConsistency, Config.DataDir);
+        Watcher.Start();
+        RingState? ring = _ring;
+        _logger.LogInformation("node {Node} started: {Ring}, Q={Partitions}, N={N}, R={R}, W={W}, data {DataDir}",
+            Config.NodeId, ring is null ? $"joining through {Config.Join}" : $"ring version {ring.Version} of {ring.Members.Count} members",
+            Config.Partitions, Config.ReplicationFactor, Node.DefaultReadConsistency, Node.DefaultWriteConsistency, Config.DataDir);
     }
 
     public async Task StopAsync()
     {
         if (_stopped) return;
         _stopped = true;
+        await Watcher.DisposeAsync().ConfigureAwait(false);
         await Transport.DisposeAsync().ConfigureAwait(false);
         Loop.Stop();
         Gateway.AbandonAll();

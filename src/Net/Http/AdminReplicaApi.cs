@@ -31,8 +31,8 @@ public static class AdminReplicaApi
             return;
         }
         NodeRuntime runtime = context.RequestServices.GetRequiredService<NodeRuntime>();
-        int partition = Token.OfKey(key).Partition(runtime.Placement.PartitionCount);
-        bool replica = runtime.Placement.IsReplica(partition, runtime.Config.NodeId);
+        int partition = Token.OfKey(key).Partition(runtime.Config.Partitions);
+        bool replica = runtime.Placement?.IsReplica(partition, runtime.Config.NodeId) ?? false;
         (bool answered, StoredValue? held) = await MeteoraHttpApi.CallLoopAsync(context,
             _ => runtime.Storage.TryGet(partition, key, out StoredValue value) ? value : null);
         if (!answered) return;

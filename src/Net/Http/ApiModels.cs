@@ -27,15 +27,33 @@ public sealed record ReplicaValueResponse(string Key, int Node, bool Replica, bo
 
 public sealed record UnavailableResponse(string Error, int Acks, int Required);
 
-public sealed record RingPartition(int Partition, int Owner, int[] PreferenceList);
+/// <summary>pendingReplicas: nodes that receive the partition's writes (uncounted) while the change in progress moves it to them.</summary>
+public sealed record RingPartition(int Partition, int Owner, int[] PreferenceList, int[] PendingReplicas);
 
 public sealed record RingNodeLoad(int Node, int PartitionsOwned, int PartitionsReplicated);
 
 public sealed record RingResponse(int Partitions, int ReplicationFactor, int[] Nodes, RingNodeLoad[] Load, double ReplicaLoadImbalance, RingPartition[] Ring,
-    long? Version, int? Claimant, RingMember[]? Members, string? PendingChange);
+    long? Version, int? Claimant, RingMember[]? Members, string? PendingChange, int PendingTransfers);
 
-/// <summary>A ring member as the node's gossiped ring state has it: status joining, normal or leaving.</summary>
-public sealed record RingMember(int Id, string Address, string Status);
+/// <summary>A ring member as the node's ring state has it: status joining, normal or leaving; up from the failure detector (null: the loop did not answer).</summary>
+public sealed record RingMember(int Id, string Address, string Status, bool? Up);
+
+/// <summary>
+/// One row of <c>GET /meteora/status</c>: a member as this node knows it. keys, bytes, partitionsHeld and
+/// ringVersion are what the member reported of itself in its last heartbeat (this node: now); null when
+/// none arrived. ringVersionDiffers: it reports another ring version than this node holds.
+/// </summary>
+public sealed record StatusMember(int Id, string Address, bool? Up, string Status, string State, long? Keys, long? Bytes,
+    int PartitionsOwned, int PartitionsReplicated, int? PartitionsHeld, long? RingVersion, bool RingVersionDiffers, bool Self);
+
+/// <summary><c>GET /meteora/status</c>: this node's ring (version, claimant, change in progress) and one row per member.</summary>
+public sealed record StatusResponse(int Node, long RingVersion, int Claimant, string? Change, int PendingTransfers, StatusMember[] Members);
+
+/// <summary>202 from <c>POST /meteora/admin/leave</c> and <c>/meteora/admin/remove/{id}</c>: the claimant accepted the change at that ring version.</summary>
+public sealed record RingChangeAccepted(bool Ok, long RingVersion, string Change);
+
+/// <summary>409 from a ring change while another runs: error names it; change is the running change.</summary>
+public sealed record RingChangeConflict(string Error, string? Change);
 
 public sealed record PeerHealth(int Id, string Address, string State, bool Up, double? Phi, long StateChangedUnixMs, long SentFrames, long DroppedFrames, int QueuedFrames);
 
@@ -101,6 +119,9 @@ public sealed record MetricsResponse(
 [JsonSerializable(typeof(UnavailableResponse))]
 [JsonSerializable(typeof(RingResponse))]
 [JsonSerializable(typeof(RingMember))]
+[JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(RingChangeAccepted))]
+[JsonSerializable(typeof(RingChangeConflict))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(MetricsResponse))]
 [JsonSerializable(typeof(RepairStartedResponse))]

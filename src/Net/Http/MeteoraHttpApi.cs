@@ -41,6 +41,9 @@ public static class MeteoraHttpApi
         ("/meteora/repair/", "GET"),
         (Metrics.MetricsEndpoint.Path, "GET"),
         (AdminReplicaApi.Prefix, "GET"),
+        (ClusterStatusApi.Path, "GET"),
+        (MembershipAdminApi.LeavePath, "POST"),
+        (MembershipAdminApi.RemovePrefix, "POST"),
     ];
 
     /// <summary>Repair ids are short ("r" + 16 hex digits); longer ones cannot exist and are not echoed in full.</summary>
@@ -62,7 +65,9 @@ public static class MeteoraHttpApi
         app.MapGet("/meteora/metrics", (RequestDelegate)StatusApi.MetricsAsync);
         app.MapPost("/meteora/repair", (RequestDelegate)StartRepairAsync);
         app.MapGet("/meteora/repair/{id}", (RequestDelegate)RepairStatusAsync);
+        app.MapGet(ClusterStatusApi.Path, (RequestDelegate)ClusterStatusApi.StatusAsync);
         AdminReplicaApi.Map(app);
+        MembershipAdminApi.Map(app);
         app.MapFallback((RequestDelegate)FallbackAsync);
     }
 

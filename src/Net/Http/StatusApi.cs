@@ -17,15 +17,27 @@ namespace Meteora.Net.Http;
 /// </summary>
 internal static class StatusApi
 {
+    /// <summary>
+    /// <c>GET /meteora/ring</c>: the ring this node holds now (its current layout serves reads and
+    /// quorums), each member's status and whether the failure detector thinks it is up, the ring
+    /// version, the claimant, and the change in progress with its pending transfers. A joining node that
+    /// has not received the ring yet answers 503.
+    /// </summary>
     internal static async Task RingAsync(HttpContext context)
     {
-        RingState? state = await BrieflyAsync(MeteoraHttpApi.Runtime(context), context, node => node.Ring);
-        ReplicaPlacement placement = MeteoraHttpApi.Runtime(context).Placement;
+        NodeRuntime runtime = MeteoraHttpApi.Runtime(context);
+        PeerLiveness[]? liveness = await BrieflyAsync(runtime, context, node => node.PeerLiveness());
+        if (runtime.Ring is not { } state)
+        {
+            await JsonReplies.Error(context, StatusCodes.Status503ServiceUnavailable, $"node {runtime.Config.NodeId} is joining and has not received the ring yet");
+            return;
+        }
+        ReplicaPlacement placement = state.CurrentPlacement;
         RingLayout layout = placement.Layout;
         var ring = new RingPartition[placement.PartitionCount];
         for (int p = 0; p < ring.Length; p++)
         {
-            ring[p] = new RingPartition(p, layout.OwnerOf(p), placement.PreferenceList(p).ToArray());
+            ring[p] = new RingPartition(p, layout.OwnerOf(p), placement.PreferenceList(p).ToArray(), state.PendingReplicas(p));
         }
         ReplicaLoad load = placement.ReplicaLoad();
         var loads = new RingNodeLoad[load.Nodes.Length];
@@ -33,14 +45,24 @@ internal static class StatusApi
         {
             loads[i] = new RingNodeLoad(load.Nodes[i], layout.PartitionsOwnedBy(load.Nodes[i]), load.PartitionsReplicated[i]);
         }
-        RingMember[]? members = state is null ? null : Array.ConvertAll([.. state.Members],
-            m => new RingMember(m.NodeId, m.PeerAddress, m.Status.ToString().ToLowerInvariant()));
+        RingMember[] members = Array.ConvertAll([.. state.Members],
+            m => new RingMember(m.NodeId, m.PeerAddress, StatusName(m.Status), IsUp(runtime, liveness, m.NodeId)));
         await JsonReplies.Write(context, StatusCodes.Status200OK,
             new RingResponse(placement.PartitionCount, placement.ReplicationFactor, layout.Nodes.ToArray(), loads, load.Imbalance, ring,
-                state?.Version, state?.Claimant, members, state?.Change?.ToString()),
+                state.Version, state.Claimant, members, state.Change?.ToString(), state.PendingTransfers().Count),
             ApiJsonContext.Api.RingResponse);
     }
 
+    internal static string StatusName(MemberStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary>Up as the failure detector sees it (this node is up to itself); null when the loop did not answer in time.</summary>
+    internal static bool? IsUp(NodeRuntime runtime, PeerLiveness[]? liveness, int node)
+    {
+        if (node == runtime.Config.NodeId) return true;
+        if (liveness is null) return null;
+        int index = Array.FindIndex(liveness, p => p.Node == node);
+        return index >= 0 && liveness[index].Up;
+    }
 
     /// <summary>
     /// A peer is up when its link is connected and the failure detector does not suspect it (phi at or
@@ -50,11 +72,13 @@ internal static class StatusApi
     {
         NodeRuntime runtime = MeteoraHttpApi.Runtime(context);
         PeerLiveness[]? liveness = await BrieflyAsync(runtime, context, node => node.PeerLiveness());
-        IReadOnlyList<PeerLink> links = runtime.Transport.Links;
-        var peers = new PeerHealth[links.Count];
+        // Links of nodes that left the ring are kept (handoffs need them) but are no longer peers to report.
+        RingState? ring = runtime.Ring;
+        PeerLink[] links = [.. runtime.Transport.Links.Where(l => ring is null || ring.MemberOf(l.Endpoint.NodeId) is not null)];
+        var peers = new PeerHealth[links.Length];
         var up = new List<int>();
         var down = new List<int>();
-        for (int i = 0; i < links.Count; i++)
+        for (int i = 0; i < links.Length; i++)
         {
             PeerLink link = links[i];
             PeerLiveness? seen = liveness is null ? null : Array.Find(liveness, p => p.Node == link.Endpoint.NodeId);
@@ -95,7 +119,7 @@ internal static class StatusApi
     }
 
     /// <summary>Runs <paramref name="call"/> on the loop; default when it does not answer within the wait.</summary>
-    private static async Task<T?> BrieflyAsync<T>(NodeRuntime runtime, HttpContext context, Func<MeteoraNode, T> call)
+    internal static async Task<T?> BrieflyAsync<T>(NodeRuntime runtime, HttpContext context, Func<MeteoraNode, T> call)
     {
         try
         {

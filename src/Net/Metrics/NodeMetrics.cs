@@ -28,6 +28,7 @@ public sealed class NodeMetrics
         Loop = new EventLoopMetrics(factory);
         Engine = new EngineMetrics(factory, counters);
         Peers = new PeerMetrics(factory, transport);
+        Membership = new MembershipMetrics(factory, counters);
         Runtime = new RuntimeMetrics(factory, Registry);
         Registry.AddBeforeCollectCallback(Collect);
     }
@@ -38,6 +39,10 @@ public sealed class NodeMetrics
     public EventLoopMetrics Loop { get; }
     public EngineMetrics Engine { get; }
     public PeerMetrics Peers { get; }
+    public MembershipMetrics Membership { get; }
+
+    /// <summary>Membership figures come from the runtime, which is built after its metrics.</summary>
+    public void AttachMembership(Hosting.NodeRuntime runtime) => Membership.Attach(runtime);
     public RuntimeMetrics Runtime { get; }
 
     private void Collect()
@@ -51,6 +56,7 @@ public sealed class NodeMetrics
         Storage.Completed.IncTo(_storage.CompletedCount);
         Engine.Collect();
         Peers.Collect();
+        Membership.Collect();
         Runtime.Collect();
     }
 }

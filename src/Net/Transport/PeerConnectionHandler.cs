@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Meteora.Engine.Membership;
 using Meteora.Engine.Protocol;
 using Meteora.Net.Runtime;
 using Meteora.Net.Security;
@@ -11,7 +12,9 @@ namespace Meteora.Net.Transport;
 /// <summary>
 /// Kestrel handler of the peer port (behind TLS when configured). A connection first runs the
 /// listener's side of <see cref="PeerHandshake"/>; nothing it sends is decoded as a message before the
-/// peer has proven it holds the cluster secret. Then each frame is decoded and posted to the event loop
+/// peer has proven it holds the cluster secret (any node id that proves it is accepted: a joining node
+/// is not in the ring yet). A join probe (<see cref="PeerHandshake.AnyNode"/>) gets its
+/// <see cref="PeerProbe"/> reply and is closed. Otherwise each frame is decoded and posted to the event loop
 /// (awaiting when the loop is saturated, which back-pressures the sender through TCP). Any malformed
 /// input or failed proof closes that connection, is counted, and is logged (rate-limited); the node
 /// keeps serving.
@@ -30,7 +33,8 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
             using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(open.Token))
             {
                 handshakeTimeout.CancelAfter(PeerHandshake.TimeoutMs);
-                fromNode = await HandshakeAsync(connection, handshakeTimeout.Token).ConfigureAwait(false);
+                (fromNode, bool probe) = await HandshakeAsync(connection, handshakeTimeout.Token).ConfigureAwait(false);
+                if (probe) return;
             }
             logger.LogDebug("peer {Peer} connected from {Remote}", fromNode, connection.RemoteEndPoint);
             await ReadMessagesAsync(connection.Transport.Input, fromNode.Value, open.Token).ConfigureAwait(false);
@@ -60,13 +64,15 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
         }
     }
 
-    /// <summary>The listener's side: hello in, challenge out, proof in, accept out. Returns the proven sender id.</summary>
-    private async Task<int> HandshakeAsync(ConnectionContext connection, CancellationToken cancellationToken)
+    /// <summary>The listener's side: hello in, challenge out, proof in, accept out (then a probe's reply). Returns the proven sender id.</summary>
+    private async Task<(int FromNode, bool Probe)> HandshakeAsync(ConnectionContext connection, CancellationToken cancellationToken)
     {
         PipeReader input = connection.Transport.Input;
         PipeWriter output = connection.Transport.Output;
         byte[] hello = await ReadFrameAsync(input, PeerHandshake.HelloBytes, cancellationToken).ConfigureAwait(false);
-        int fromNode = CheckHello(PeerHandshake.DecodeHello(hello));
+        PeerHandshake.Hello decoded = PeerHandshake.DecodeHello(hello);
+        int fromNode = CheckHello(decoded);
+        bool probe = decoded.ToNode == PeerHandshake.AnyNode;
         byte[] nonce = PeerHandshake.NewNonce();
         await output.WriteAsync(PeerHandshake.Frame(PeerHandshake.EncodeChallenge(context.Secret.Key, hello, nonce)), cancellationToken).ConfigureAwait(false);
         byte[] proof;
@@ -82,24 +88,46 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
         PeerHandshake.VerifyDialerProof(context.Secret.Key, hello, nonce, proof);
         await output.WriteAsync(PeerHandshake.Frame(PeerHandshake.EncodeAccept()), cancellationToken).ConfigureAwait(false);
         context.Stats.Accepted();
-        return fromNode;
+        if (probe)
+        {
+            PeerProbe reply = PeerProbe.Describe(context.LocalNodeId, context.PartitionCount, context.ReplicationFactor, context.Ring(), fromNode);
+            await output.WriteAsync(PeerHandshake.Frame(reply.Encode(context.Secret.Key, hello, nonce)), cancellationToken).ConfigureAwait(false);
+            // The dialer hangs up once it has the reply; aborting first could reset the connection before the reply left.
+            await WaitForCloseAsync(input, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("answered a join probe from node {Peer} at {Remote}", fromNode, connection.RemoteEndPoint);
+        }
+        return (fromNode, probe);
     }
 
     private int CheckHello(PeerHandshake.Hello hello)
     {
-        if (hello.ToNode != context.LocalNodeId)
+        bool probe = hello.ToNode == PeerHandshake.AnyNode;
+        if (hello.ToNode != context.LocalNodeId && !probe)
         {
             throw new PeerFrameException($"handshake is addressed to node {hello.ToNode}, this is node {context.LocalNodeId}");
         }
-        if (hello.FromNode == context.LocalNodeId || !context.IsMember(hello.FromNode))
+        // A probe may carry this node's own id: its reply then tells the dialer that id is taken.
+        if ((hello.FromNode == context.LocalNodeId && !probe) || hello.FromNode < 0)
         {
-            throw new PeerFrameException($"node {hello.FromNode} is not a peer of this ring");
+            throw new PeerFrameException($"node {hello.FromNode} cannot be a peer of node {context.LocalNodeId}");
         }
-        if (hello.PartitionCount != context.PartitionCount)
+        // A probe carries no messages: it may use another Q, and its reply tells the dialer so in one clear line.
+        if (hello.PartitionCount != context.PartitionCount && !probe)
         {
             throw new PeerFrameException($"peer uses {hello.PartitionCount} partitions, this node {context.PartitionCount}");
         }
         return hello.FromNode;
+    }
+
+    /// <summary>Discards input until the peer closes its side (bounded by the handshake timeout).</summary>
+    private static async Task WaitForCloseAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted || result.IsCanceled) return;
+        }
     }
 
     /// <summary>Reads one handshake frame whose payload must be exactly <paramref name="payloadBytes"/> long.</summary>
@@ -133,6 +161,11 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
                 {
                     Message message = Decode(payload);
                     context.Stats.Received(fromNode, payload.Length);
+                    if (message is RingChangeRequest { Change: RingChangeKind.Join } join && join.Node == fromNode)
+                    {
+                        // A joiner is in no ring yet: learn where it listens, so replies (a refusal too) reach it.
+                        context.JoinerAnnounced(fromNode, join.PeerAddress);
+                    }
                     await context.Loop.PostAsync(new PeerMessageEvent(fromNode, message), cancellationToken).ConfigureAwait(false);
                 }
                 if (result.IsCompleted)
@@ -165,11 +198,13 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
 }
 
 /// <summary>What the peer port's handler needs from the node, registered as a singleton.</summary>
-public sealed class PeerInboundContext(EventLoop loop, int localNodeId, int partitionCount, Func<int, bool> isMember, ClusterSecret secret)
+public sealed class PeerInboundContext(EventLoop loop, int localNodeId, int partitionCount, int replicationFactor, Func<RingState?> ring,
+    ClusterSecret secret, Action<int, string>? joinerAnnounced = null)
 {
     public EventLoop Loop { get; } = loop;
     public int LocalNodeId { get; } = localNodeId;
     public int PartitionCount { get; } = partitionCount;
+    public int ReplicationFactor { get; } = replicationFactor;
     public ClusterSecret Secret { get; } = secret;
     public PeerInboundStats Stats { get; } = new();
 
@@ -180,5 +215,8 @@ public sealed class PeerInboundContext(EventLoop loop, int localNodeId, int part
 
     public void Stop() => _stopping.Cancel();
 
-    public bool IsMember(int node) => isMember(node);
+    /// <summary>The ring this node holds now (null while a joiner has none), for join probes.</summary>
+    public RingState? Ring() => ring();
+
+    public void JoinerAnnounced(int node, string peerAddress) => joinerAnnounced?.Invoke(node, peerAddress);
 }

@@ -30,6 +30,30 @@ public sealed class PeerDialer(PeerEndpoint endpoint, int localNodeId, int parti
 
     public async Task<Stream> ConnectAsync(CancellationToken stop)
     {
+        (Stream stream, _, _) = await ConnectAuthenticatedAsync(stop).ConfigureAwait(false);
+        return stream;
+    }
+
+    /// <summary>
+    /// The join probe (<see cref="PeerHandshake.AnyNode"/> as receiver): runs the handshake with
+    /// whichever node listens at the endpoint, reads its authenticated <see cref="PeerProbe"/> reply and
+    /// closes. Throws like <see cref="ConnectAsync"/> when the node cannot be reached or does not prove the secret.
+    /// </summary>
+    public async Task<PeerProbe> ProbeAsync(CancellationToken stop)
+    {
+        if (endpoint.NodeId != PeerHandshake.AnyNode) throw new InvalidOperationException("a probe dials any node: its endpoint id must be AnyNode");
+        (Stream stream, byte[] hello, byte[] listenerNonce) = await ConnectAuthenticatedAsync(stop).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            timeout.CancelAfter(PeerHandshake.TimeoutMs);
+            byte[] reply = await ReadBoundedFrameAsync(stream, PeerProbe.MaxBytes, timeout.Token).ConfigureAwait(false);
+            return PeerProbe.Decode(secret.Key, hello, listenerNonce, reply);
+        }
+    }
+
+    private async Task<(Stream Stream, byte[] Hello, byte[] ListenerNonce)> ConnectAuthenticatedAsync(CancellationToken stop)
+    {
         Socket socket = await ConnectSocketAsync(stop).ConfigureAwait(false);
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         try
@@ -42,8 +66,8 @@ public sealed class PeerDialer(PeerEndpoint endpoint, int localNodeId, int parti
                 stream = ssl;
                 await ssl.AuthenticateAsClientAsync(tls.ClientOptions(endpoint.Host), timeout.Token).ConfigureAwait(false);
             }
-            await HandshakeAsync(stream, timeout.Token).ConfigureAwait(false);
-            return stream;
+            (byte[] hello, byte[] nonce) = await HandshakeAsync(stream, timeout.Token).ConfigureAwait(false);
+            return (stream, hello, nonce);
         }
         catch
         {
@@ -52,7 +76,7 @@ public sealed class PeerDialer(PeerEndpoint endpoint, int localNodeId, int parti
         }
     }
 
-    private async Task HandshakeAsync(Stream stream, CancellationToken cancellationToken)
+    private async Task<(byte[] Hello, byte[] ListenerNonce)> HandshakeAsync(Stream stream, CancellationToken cancellationToken)
     {
         byte[] hello = PeerHandshake.EncodeHello(new PeerHandshake.Hello(localNodeId, endpoint.NodeId, partitionCount, PeerHandshake.NewNonce()));
         await stream.WriteAsync(PeerHandshake.Frame(hello), cancellationToken).ConfigureAwait(false);
@@ -62,6 +86,19 @@ public sealed class PeerDialer(PeerEndpoint endpoint, int localNodeId, int parti
         await stream.WriteAsync(PeerHandshake.Frame(PeerHandshake.DialerProof(secret.Key, hello, listenerNonce)), cancellationToken).ConfigureAwait(false);
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         PeerHandshake.VerifyAccept(await ReadFrameAsync(stream, PeerHandshake.AcceptBytes, cancellationToken).ConfigureAwait(false));
+        return (hello, listenerNonce);
+    }
+
+    /// <summary>Reads one frame whose payload is at most <paramref name="maxPayloadBytes"/> long.</summary>
+    public static async Task<byte[]> ReadBoundedFrameAsync(Stream stream, int maxPayloadBytes, CancellationToken cancellationToken)
+    {
+        var prefix = new byte[PeerFrames.LengthPrefixBytes];
+        await stream.ReadExactlyAsync(prefix, cancellationToken).ConfigureAwait(false);
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(prefix);
+        if (length > maxPayloadBytes) throw new PeerFrameException($"frame is {length} bytes, at most {maxPayloadBytes} expected");
+        var payload = new byte[length];
+        await stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
+        return payload;
     }
 
     /// <summary>Reads one frame whose payload must be exactly <paramref name="payloadBytes"/> long.</summary>

@@ -31,6 +31,25 @@ public sealed record PeerEndpoint(int NodeId, string Host, int Port)
         return new PeerEndpoint(id, host, port);
     }
 
+    /// <summary>Where peers dial this endpoint, as a ring member's address: HOST:PORT.</summary>
+    public string Address => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+
+    /// <summary>Parses <c>HOST:PORT</c> (a ring member's address, or <c>--join</c>) for node <paramref name="nodeId"/>; throws <see cref="FormatException"/>.</summary>
+    public static PeerEndpoint ParseAddress(int nodeId, string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        string trimmed = address.Trim();
+        int colon = trimmed.LastIndexOf(':');
+        if (colon <= 0 || colon == trimmed.Length - 1) throw new FormatException($"address '{address}' is not HOST:PORT");
+        string host = trimmed[..colon];
+        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
+        if (!int.TryParse(trimmed.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        {
+            throw new FormatException($"address '{address}' has a bad port (expected 1..65535)");
+        }
+        return new PeerEndpoint(nodeId, host, port);
+    }
+
     /// <summary>Parses a comma-separated list; duplicate ids are an error.</summary>
     public static IReadOnlyList<PeerEndpoint> ParseList(string? text)
     {

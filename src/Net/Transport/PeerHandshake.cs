@@ -5,7 +5,7 @@ using System.Text;
 namespace Meteora.Net.Transport;
 
 /// <summary>
-/// The peer handshake (protocol 2): mutual challenge-response over a shared cluster secret, so the
+/// The peer handshake (protocol 3): mutual challenge-response over a shared cluster secret, so the
 /// secret never crosses the wire and a recorded handshake cannot be replayed (each side's proof covers
 /// the other side's fresh nonce). Every step is one length-prefixed frame (<see cref="PeerFrames"/>):
 /// <list type="number">
@@ -14,6 +14,11 @@ namespace Meteora.Net.Transport;
 /// <item>Proof, dialer → listener: dialer proof = HMAC(secret, "client" label, hello, listener nonce).</item>
 /// <item>Accept, listener → dialer: magic. From here on only the dialer writes (messages).</item>
 /// </list>
+/// Protocol 3 adds the join probe: a hello addressed to <see cref="AnyNode"/> is answered, after the
+/// same four steps, by one authenticated <see cref="PeerProbe"/> reply (the listener's id and what its
+/// ring says of the dialer), and the connection closes. A node started with <c>--join HOST:PORT</c>
+/// learns its seed's id that way. Since protocol 3 a listener accepts any dialer id that proves the
+/// secret (a joining node is not in the ring yet); the secret, not the id, proves cluster membership.
 /// The two labels keep a proof from one direction from being reflected as the other. HMAC-SHA256 is
 /// RFC 2104 / FIPS 198-1; the nonce exchange follows the usual mutual challenge-response pattern
 /// (e.g. ISO/IEC 9798-4's three-pass mutual authentication).
@@ -22,7 +27,10 @@ public static class PeerHandshake
 {
     public const uint HelloMagic = 0x4D545250; // "MTRP"
     public const uint AcceptMagic = 0x4D544F4B; // "MTOK"
-    public const ushort ProtocolVersion = 2;
+    public const ushort ProtocolVersion = 3;
+
+    /// <summary>The receiver id of a join probe's hello: "whichever node listens here".</summary>
+    public const int AnyNode = -1;
     public const int NonceBytes = 32;
     public const int ProofBytes = HMACSHA256.HashSizeInBytes;
     public const int HelloBytes = 4 + 2 + 4 + 4 + 4 + NonceBytes;

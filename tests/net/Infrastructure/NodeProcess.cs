@@ -67,6 +67,12 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
+    /// <summary>After the process exited: waits until its captured output has been read to the end.</summary>
+    public void DrainOutput()
+    {
+        if (_process is { HasExited: true } p) p.WaitForExit();
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, exactly like kill -9.</summary>
     public void Kill9()
     {

@@ -23,6 +23,8 @@ public sealed class TestCluster : IAsyncDisposable
     public TestCluster(int nodes, int replicationFactor = 3, int requestTimeoutMs = RequestTimeoutMs, IReadOnlyList<string>? extraArgs = null,
         Func<int, IReadOnlyList<string>>? nodeArgs = null, Func<HttpMessageHandler>? httpsHandler = null)
     {
+        _replicationFactor = replicationFactor;
+        _requestTimeoutMs = requestTimeoutMs;
         SecretFile = Path.Combine(_data.Path, "cluster.secret");
         Meteora.Net.Security.SecretFile.CreateRandom(SecretFile);
         int[] ports = FreePorts.Take(2 * nodes);
@@ -43,7 +45,31 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public NodeProcess[] Nodes { get; }
+    public NodeProcess[] Nodes { get; private set; }
+
+    private readonly int _replicationFactor;
+    private readonly int _requestTimeoutMs;
+
+    /// <summary>
+    /// A node that joins this running cluster with <c>--join</c> through <paramref name="seed"/>'s peer
+    /// address. Its id is the next index (so <c>cluster[id]</c> finds it); not started yet.
+    /// </summary>
+    public NodeProcess AddJoiningNode(int seed, IReadOnlyList<string>? extraArgs = null)
+    {
+        int id = Nodes.Length;
+        int[] ports = FreePorts.Take(2);
+        string dataDir = Path.Combine(_data.Path, $"node-{id}");
+        string[] args =
+        [
+            "node", "--id", Num(id), "--http-port", Num(ports[0]), "--peer-port", Num(ports[1]),
+            "--data", dataDir, "--join", $"127.0.0.1:{Nodes[seed].PeerPort}", "--n", Num(_replicationFactor),
+            "--timeout-ms", Num(_requestTimeoutMs), "--cluster-secret-file", SecretFile,
+            .. extraArgs ?? [],
+        ];
+        var node = new NodeProcess(id, ports[0], ports[1], dataDir, args);
+        Nodes = [.. Nodes, node];
+        return node;
+    }
 
     /// <summary>The cluster secret every node is started with (as `meteora cluster` does).</summary>
     public string SecretFile { get; }
@@ -99,9 +125,10 @@ public sealed class TestCluster : IAsyncDisposable
         {
             using var cts = new CancellationTokenSource(2_000);
             using JsonDocument health = JsonDocument.Parse(await node.Http.GetStringAsync("/meteora/health", cts.Token));
-            foreach (JsonElement up in health.RootElement.GetProperty("down").EnumerateArray())
+            foreach (JsonElement down in health.RootElement.GetProperty("down").EnumerateArray())
             {
-                if (Nodes[up.GetInt32()].IsRunning) return false;
+                int id = down.GetInt32();
+                if (id < Nodes.Length && Nodes[id].IsRunning) return false;
             }
             return true;
         }

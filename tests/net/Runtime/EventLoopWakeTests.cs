@@ -51,6 +51,9 @@ public sealed class EventLoopWakeTests
         using var dir = new TempDir();
         await using NodeRuntime runtime = OneNode(dir);
         runtime.Start();
+        // The membership watcher's polls are loop events too: stop it, and let a poll already queued run first.
+        await runtime.Watcher.DisposeAsync();
+        await runtime.Loop.CallAsync(_ => 0).WaitAsync(HangGuard);
         const int Writes = 400;
         long eventsBefore = runtime.Loop.EventsRun;
         long syncsBefore = runtime.Storage.SyncCount;

@@ -29,8 +29,13 @@ public sealed class GarbagePeerInputTests(ThreeNodeClusterFixture fixture) : ICl
         await SendAndExpectClose(target.PeerPort, Frame(Enumerable.Repeat((byte)0xAB, PeerHandshake.HelloBytes).ToArray()));
         byte[] wrongTarget = PeerHandshake.Frame(PeerHandshake.EncodeHello(new PeerHandshake.Hello(1, 5, 64, PeerHandshake.NewNonce())));
         await SendAndExpectClose(target.PeerPort, wrongTarget);
-        byte[] stranger = PeerHandshake.Frame(PeerHandshake.EncodeHello(new PeerHandshake.Hello(77, 0, 64, PeerHandshake.NewNonce())));
-        await SendAndExpectClose(target.PeerPort, stranger);
+        // Since protocol 3 an id outside the ring is challenged (a joining node is in no ring yet), so a
+        // stranger is refused by its missing proof of the secret, not by its id.
+        byte[] stranger = [.. PeerHandshake.Frame(PeerHandshake.EncodeHello(new PeerHandshake.Hello(77, 0, 64, PeerHandshake.NewNonce()))),
+            .. PeerHandshake.Frame(new byte[PeerHandshake.ProofBytes])];
+        long authFailuresBefore = await AuthenticationFailures(target);
+        await SendAndCountUntilClose(target.PeerPort, stranger);
+        Assert.True(await AuthenticationFailures(target) > authFailuresBefore, $"the stranger's missing proof was not counted:\n{target.Output}");
 
         // A fully authenticated connection that then sends an undecodable frame is closed too.
         using (var client = new RawPeerClient())
@@ -84,6 +89,33 @@ public sealed class GarbagePeerInputTests(ThreeNodeClusterFixture fixture) : ICl
         catch (IOException)
         {
         }
+    }
+
+    /// <summary>Sends the bytes; returns how many bytes the node answered before it closed the connection (a reset may discard them).</summary>
+    private static async Task<int> SendAndCountUntilClose(int port, byte[] bytes)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        NetworkStream stream = client.GetStream();
+        await stream.WriteAsync(bytes);
+        using var timeout = new CancellationTokenSource(10_000);
+        int total = 0;
+        var buffer = new byte[256];
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0) total += read;
+        }
+        catch (IOException)
+        {
+        }
+        return total;
+    }
+
+    private static async Task<long> AuthenticationFailures(NodeProcess node)
+    {
+        using JsonDocument metrics = JsonDocument.Parse(await node.Http.GetStringAsync("/meteora/metrics"));
+        return metrics.RootElement.GetProperty("peerAuthenticationFailures").GetInt64();
     }
 
     private static async Task<long> Rejected(NodeProcess node)
