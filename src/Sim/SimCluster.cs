@@ -88,6 +88,10 @@ public sealed class SimCluster
     internal SimNode[] Nodes { get; }
     internal SimOperator Operator { get; }
 
+    /// <summary>The highest ring version any node has adopted, and the virtual time it first appeared (when the last change step happened).</summary>
+    internal long NewestRingVersion { get; private set; }
+    internal long NewestRingAtMicros { get; private set; }
+
     /// <summary>Nodes a membership fault killed for good (disk lost) and had removed from the ring.</summary>
     internal SortedSet<int> RemovedNodes { get; } = [];
 
@@ -142,6 +146,7 @@ public sealed class SimCluster
     {
         SimNode target = Nodes[node];
         if (!target.Up) return;
+        if (target.Engine.Ring is { } ring && ring.Version > NewestRingVersion) (NewestRingVersion, NewestRingAtMicros) = (ring.Version, NowMicros);
         if (target.Engine.Departed)
         {
             // The process of a node that left exits 0 once it has handed off everything (real mode does the same).

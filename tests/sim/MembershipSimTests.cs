@@ -71,36 +71,35 @@ public sealed class MembershipSimTests
 public sealed class StreamThrottleTests
 {
     /// <summary>
-    /// The transfer throttle holds in virtual time: at 4 KiB/s the same schedule's ring changes finish later
-    /// than at the default rate, and no node pulls faster than the rate allows (plus one burst per node).
+    /// The transfer throttle holds in virtual time. One join, half-way through a 20000-operation workload
+    /// so the joiner has data to pull: at 1 KiB/s its last ring step (the flip) comes at least half the
+    /// pulled bytes over the rate after the join starts, while unthrottled it comes sooner than that.
     /// </summary>
     [Fact]
-    public void A_low_stream_rate_slows_transfers_and_bounds_the_bytes_per_second()
+    public void A_low_stream_rate_slows_the_join_in_proportion_to_the_bytes_pulled()
     {
         const long rate = 1024;
         SimOptions Options(long? streamRate) => new()
         {
-            Nodes = 4, Operations = 4000, Keys = 4000, Faults = FaultKinds.Membership, DrawKnobs = false, StreamBytesPerSecond = streamRate,
+            Nodes = 4, Operations = 20000, Keys = 50000, Faults = FaultKinds.Membership, DrawKnobs = false, StreamBytesPerSecond = streamRate,
         };
-        static long Streamed(SimCluster cluster) => cluster.Nodes.Where(n => !n.NotStarted).Sum(n => n.Engine.Counters.StreamBytesReceived);
-        for (ulong seed = 1; seed <= 20; seed++)
-        {
-            var fast = new SimCluster(seed, Options(null));
-            SimResult fastResult = fast.Run();
-            Assert.True(fastResult.Ok, $"seed {seed}: {string.Join("; ", fastResult.Violations)}");
-            if (Streamed(fast) < 16 * rate) continue; // too little data moved to see a 1 KiB/s throttle
-            var slow = new SimCluster(seed, Options(rate));
-            SimResult slowResult = slow.Run();
-            Assert.True(slowResult.Ok, $"seed {seed}: {string.Join("; ", slowResult.Violations)}");
-            Assert.True(slowResult.SimulatedMs > fastResult.SimulatedMs, $"seed {seed}: throttled run took {slowResult.SimulatedMs} ms, unthrottled {fastResult.SimulatedMs} ms");
-            foreach (SimNode node in slow.Nodes.Where(n => !n.NotStarted))
-            {
-                // A round starts only within rate x elapsed + one burst (4 KiB at least); a round may overshoot by what one round pulls.
-                long bytes = node.Engine.Counters.StreamBytesReceived;
-                Assert.True(bytes <= rate * (slowResult.SimulatedMs / 1000 + 1) + 16 * rate, $"seed {seed}: node{node.Id} pulled {bytes} bytes in {slowResult.SimulatedMs} ms");
-            }
-            return;
-        }
-        Assert.Fail("no seed in 1..20 streamed enough data to test the throttle");
+        Schedule plan = ScheduleGenerator.Generate(1, Options(null) with { Faults = FaultKinds.None });
+        long joinMs = ScheduleGenerator.HorizonMs(Options(null)) / 2;
+        var schedule = new Schedule(plan.Ops, [new JoinFault(joinMs, 4, 0)], []);
+        var fast = new SimCluster(1, Options(null), schedule: schedule);
+        SimResult fastResult = fast.Run();
+        var slow = new SimCluster(1, Options(rate), schedule: schedule);
+        SimResult slowResult = slow.Run();
+        Assert.True(fastResult.Ok, string.Join("; ", fastResult.Violations));
+        Assert.True(slowResult.Ok, string.Join("; ", slowResult.Violations));
+        Assert.NotNull(slow.NewestRing()!.MemberOf(4));
+        long pulled = slow.Nodes[4].Engine.Counters.StreamBytesReceived;
+        Assert.True(pulled > 2 * 4096, $"node4 pulled only {pulled} bytes: too little to see a {rate} B/s throttle");
+        long startMicros = SimCluster.EpochMicros + joinMs * 1000;
+        double fastJoinMs = (fast.NewestRingAtMicros - startMicros) / 1000.0;
+        double slowJoinMs = (slow.NewestRingAtMicros - startMicros) / 1000.0;
+        double floorMs = (pulled - 4096) * 1000.0 / rate / 2;
+        Assert.True(fastJoinMs < floorMs, $"unthrottled join took {fastJoinMs} ms, not faster than the {floorMs} ms a {rate} B/s throttle implies");
+        Assert.True(slowJoinMs >= floorMs, $"at {rate} B/s, pulling {pulled} bytes took {slowJoinMs} ms (at least {floorMs} ms expected)");
     }
 }
