@@ -128,6 +128,7 @@ public static class ScheduleGenerator
     private static IEnumerable<Fault> MembershipChanges(SimRandom random, SimOptions options, long horizonMs)
     {
         var members = Enumerable.Range(0, options.Nodes).ToList();
+        int initialLeft = options.Nodes; // members that do not depend on a join having completed in time
         int nextJoiner = options.Nodes;
         int count = random.NextInt(1, 5);
         bool removed = false;
@@ -141,15 +142,19 @@ public static class ScheduleGenerator
                 yield return new JoinFault(at, nextJoiner, members[0]);
                 members.Add(nextJoiner++);
             }
-            else if ((roll == 1 || removed) && canDepart)
+            else if ((roll == 1 || removed || initialLeft <= options.ReplicationFactor) && canDepart)
             {
                 int node = members[1 + random.NextInt(members.Count - 1)];
+                if (node < options.Nodes) initialLeft--;
                 members.Remove(node);
                 yield return new LeaveFault(at, node);
             }
-            else if (canDepart)
+            else if (canDepart && initialLeft > options.ReplicationFactor)
             {
+                // A removal must not need a join to have finished first: refused ("fewer than N would remain"),
+                // the dead node would stay in the ring, and its partitions could never be handed off.
                 int node = members[1 + random.NextInt(members.Count - 1)];
+                if (node < options.Nodes) initialLeft--;
                 members.Remove(node);
                 removed = true;
                 yield return new RemoveFault(at, node, members[random.NextInt(members.Count)]);

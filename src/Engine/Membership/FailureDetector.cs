@@ -91,6 +91,9 @@ internal sealed class FailureDetector
     /// <summary>True when <paramref name="node"/> is a peer whose phi is above the threshold. This node is never down to itself.</summary>
     public bool IsDown(int node) => _peers.TryGetValue(node, out PhiAccrual? detector) && detector.Phi(_clock.NowMicros) > _options.PhiThreshold;
 
+    /// <summary>A heartbeat from <paramref name="node"/> arrived since it became a peer (a fresh peer is trusted before that).</summary>
+    public bool HasHeard(int node) => _reports.ContainsKey(node);
+
     public double Phi(int node) => _peers.TryGetValue(node, out PhiAccrual? detector) ? detector.Phi(_clock.NowMicros) : 0;
 
     public PeerLiveness[] Peers()

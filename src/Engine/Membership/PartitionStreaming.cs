@@ -48,8 +48,10 @@ internal sealed class PartitionStreaming : ISessionOwner
     private bool _everMember;
     private bool _busy;
 
+    /// <param name="configuredMember">Started as a member of a configured ring (not a joiner): if its saved ring no
+    /// longer names it (it left, then crashed before it exited), it still hands off what it holds and departs.</param>
     public PartitionStreaming(NodeOptions options, RingView view, RepairContext context, FailureDetector detector,
-        IScheduler scheduler, IClock clock, NodeCounters counters)
+        IScheduler scheduler, IClock clock, NodeCounters counters, bool configuredMember)
     {
         _self = options.NodeId;
         _options = options;
@@ -60,7 +62,7 @@ internal sealed class PartitionStreaming : ISessionOwner
         _scheduler = scheduler;
         _clock = clock;
         _counters = counters;
-        _everMember = Serving(view);
+        _everMember = configuredMember || Serving(view);
     }
 
     /// <summary>Sessions of transfers and handoffs running now.</summary>
@@ -115,7 +117,9 @@ internal sealed class PartitionStreaming : ISessionOwner
             var sources = new List<int>();
             foreach (int node in ring.CurrentPlacement.PreferenceList(p))
             {
-                if (node != _self && !_detector.IsDown(node)) sources.Add(node);
+                // Only sources that have been heard from: a joiner's detector trusts a dead member until its
+                // phi rises, and each round with it waited MaxAttempts timeouts (membership seed 202).
+                if (node != _self && !_detector.IsDown(node) && _detector.HasHeard(node)) sources.Add(node);
             }
             if (sources.Count > 0) StartRound(p, sources, handoff: false);
         }

@@ -31,6 +31,7 @@ public sealed class MeteoraNode
     private readonly RingGossip _gossip;
     private readonly PartitionStreaming _streaming;
     private readonly IStorage _storage;
+    private readonly IClock _clock;
 
     /// <summary>A member of a ring: <paramref name="placement"/> is the layout it was configured with (version 1 of the ring unless <paramref name="ring"/> or a saved state says more).</summary>
     public MeteoraNode(
@@ -77,6 +78,7 @@ public sealed class MeteoraNode
         buggify ??= NoBuggify.Instance;
         NodeId = options.NodeId;
         _storage = storage;
+        _clock = clock;
         ring = NewestOf(ring, storage, partitionCount, options);
         _view = new RingView(options.NodeId, partitionCount, options.ReplicationFactor);
         if (ring is not null && (ring.PartitionCount != partitionCount || ring.ReplicationFactor != options.ReplicationFactor))
@@ -96,7 +98,7 @@ public sealed class MeteoraNode
         _store = new ReplicaStore(options, _view, storage, versions, order, _outbox, scheduler, buggify);
         _antiEntropy = new AntiEntropy(options, _view, _store, _outbox, scheduler, clock, random, Counters);
         _gossip = new RingGossip(options, _view, _membership, _outbox, scheduler, random, _detector, joinSeed);
-        _streaming = new PartitionStreaming(options, _view, _antiEntropy.Context, _detector, scheduler, clock, Counters);
+        _streaming = new PartitionStreaming(options, _view, _antiEntropy.Context, _detector, scheduler, clock, Counters, configuredMember: joinSeed is null);
         _antiEntropy.OtherSessions = () => _streaming.RunningSessions;
         _membership.HoldsNoData = () => !_store.Trees.Partitions.Any() && _store.InFlightCount == 0;
         // A node that is not in the ring any more (left, removed) gets no heartbeats and is not a peer: down.
@@ -313,7 +315,11 @@ public sealed class MeteoraNode
             case MessageKind.ReplicaReadReply: _coordinator.OnReadReply(fromNode, (ReplicaReadReply)message); break;
             case MessageKind.ReadRepair: _store.OnReadRepair((ReadRepair)message); break;
             case MessageKind.RepairPush: _store.OnRepairPush(fromNode, (RepairPush)message); break;
-            case MessageKind.Heartbeat: _detector.OnHeartbeat(fromNode, (Heartbeat)message); break;
+            case MessageKind.Heartbeat:
+                var heartbeat = (Heartbeat)message;
+                _detector.OnHeartbeat(fromNode, heartbeat);
+                _gossip.OnPeerVersion(fromNode, heartbeat.RingVersion, _clock.NowMicros);
+                break;
             case MessageKind.RingDigest: _gossip.OnDigest(fromNode, (RingDigest)message); break;
             case MessageKind.RingStateMessage: _gossip.OnState(fromNode, (RingStateMessage)message); break;
             case MessageKind.RingChangeRequest: _membership.OnRequest(fromNode, (RingChangeRequest)message); break;
