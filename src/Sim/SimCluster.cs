@@ -194,20 +194,21 @@ public sealed class SimCluster
         HealedAtMicros = NowMicros;
         Nemesis.HealAll();
         Buggify.Active = false;
-        long deadline = NowMicros + Options.ConvergenceDeadlineMs * 1000;
+        long deadlineMs = ConvergenceDeadlineMs;
+        long deadline = NowMicros + deadlineMs * 1000;
         bool converged = RunUntil(ReplicasAgree, deadline, checkEveryMicros: 10_000);
         ConvergedAtMicros = converged ? NowMicros : null;
         var violations = new List<Violation>();
         if (!converged && RingUnsettled() is { } unsettled)
         {
             violations.Add(new Violation(ViolationKind.Convergence,
-                $"membership: the ring did not settle {Options.ConvergenceDeadlineMs} ms after healing: {unsettled}", [], []));
+                $"membership: the ring did not settle {deadlineMs} ms after healing: {unsettled}", [], []));
         }
         else if (!converged)
         {
             List<int> disagreeing = DisagreeingPartitions();
             violations.Add(new Violation(ViolationKind.Convergence,
-                $"convergence: replicas still differ {Options.ConvergenceDeadlineMs} ms after healing ({disagreeing.Count} partitions){DescribeDisagreement(disagreeing)}", [], []));
+                $"convergence: replicas still differ {deadlineMs} ms after healing ({disagreeing.Count} partitions){DescribeDisagreement(disagreeing)}", [], []));
         }
         SimChecks.CheckFinalState(this, violations);
 
@@ -237,6 +238,15 @@ public sealed class SimCluster
             Knobs = Knobs,
         };
     }
+
+    /// <summary>
+    /// How long after healing replicas (and, with membership faults, the ring) must settle. Membership runs
+    /// get a minute more: removing a dead node waits until the claimant's detector suspects it, which with
+    /// drawn knobs (1 s heartbeats, phi threshold 16) takes about 40 s, and only then can a change that
+    /// waits on that node be abandoned (membership seed 202).
+    /// </summary>
+    private long ConvergenceDeadlineMs =>
+        Options.ConvergenceDeadlineMs + ((Options.Faults & FaultKinds.Membership) != 0 ? 60_000 : 0);
 
     /// <summary>Virtual time at which every partition's replicas had equal Merkle roots (null: never).</summary>
     public long? ConvergedAtMicros { get; private set; }

@@ -52,7 +52,9 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         };
         long gossipIntervalMs = Pick(random, DefaultGossipIntervalMs, 20, 100, 5_000);
         // Drawn last, so adding it left every earlier knob of every seed unchanged.
-        long streamRate = Pick(random, DefaultStreamBytesPerSecond, 4_096, 16_384, 262_144);
+        // Low enough that rounds wait for the budget, high enough that a simulated join (a few hundred KB)
+        // finishes within the convergence deadline (at 4 KiB/s, membership seed 202 took 50 s to join).
+        long streamRate = Pick(random, DefaultStreamBytesPerSecond, 32_768, 131_072, 1_048_576);
         return new SimKnobs(repair, buggifyDelayMs, detector, gossipIntervalMs, options.StreamBytesPerSecond ?? streamRate);
     }
 
