@@ -71,8 +71,8 @@ public sealed class CodecTests
             from q in Gen.Choose(0, 1 << 16) from n in Gen.Choose(0, 16)
             select (Message)new RingChangeRequest(id, kind, node, force, address, q, n),
             from id in ArbMap.Default.GeneratorFor<long>() from ok in ArbMap.Default.GeneratorFor<bool>() from conflict in ArbMap.Default.GeneratorFor<bool>()
-            from version in ArbMap.Default.GeneratorFor<long>() from error in Keys
-            select (Message)new RingChangeReply(id, ok, conflict, version, error),
+            from version in ArbMap.Default.GeneratorFor<long>() from error in Keys from retryable in ArbMap.Default.GeneratorFor<bool>()
+            select (Message)new RingChangeReply(id, ok, conflict, version, error, retryable),
             from kind in Gen.Elements(Enum.GetValues<Meteora.Engine.Membership.RingChangeKind>()) from node in Gen.Choose(0, int.MaxValue)
             from p in Gen.Choose(0, 1 << 16)
             select (Message)new TransferDone(kind, node, p),

@@ -5,8 +5,12 @@ using Meteora.Engine.Storage;
 
 namespace Meteora.Engine.Membership;
 
-/// <summary>What became of a ring change this node asked for: accepted at ring <see cref="Version"/>, or refused with <see cref="Error"/> (Conflict: another change runs).</summary>
-public sealed record RingChangeOutcome(bool Ok, bool Conflict, long Version, string? Error);
+/// <summary>
+/// What became of a ring change this node asked for: accepted at ring <see cref="Version"/>, or refused with
+/// <see cref="Error"/>. Conflict: another change runs. Retryable: nobody decided (the ring is unknown here,
+/// the claimant is down or silent, too many requests are open), so the same request may succeed later.
+/// </summary>
+public sealed record RingChangeOutcome(bool Ok, bool Conflict, long Version, string? Error, bool Retryable = false);
 
 /// <summary>
 /// The membership room: the one place a ring state is adopted (saved to storage first, then every room
@@ -151,20 +155,20 @@ internal sealed class MembershipRoom
         var request = new RingChangeRequest(id, change.Kind, change.Node, force, peerAddress ?? "", _view.PartitionCount, _view.ReplicationFactor);
         if (_tickets.Count + _relays.Count >= MaxOpenRequests)
         {
-            Remember(id, Refusal($"node {_options.NodeId} already waits on {MaxOpenRequests} ring change requests; retry later"));
+            Remember(id, Refusal($"node {_options.NodeId} already waits on {MaxOpenRequests} ring change requests; retry later", retryable: true));
         }
         else if (_view.State is not { } ring)
         {
-            Remember(id, Refusal($"node {_options.NodeId} does not know the ring yet"));
+            Remember(id, Refusal($"node {_options.NodeId} does not know the ring yet", retryable: true));
         }
         else if (ring.Claimant == _options.NodeId)
         {
             RingChangeReply reply = Decide(request);
-            Remember(id, new RingChangeOutcome(reply.Ok, reply.Conflict, reply.Version, reply.Ok ? null : reply.Error));
+            Remember(id, Outcome(reply));
         }
         else if (ClaimantDown(ring))
         {
-            Remember(id, Refusal(ClaimantDown(ring.Claimant)));
+            Remember(id, Refusal(ClaimantDownError(ring.Claimant), retryable: true));
         }
         else
         {
@@ -183,7 +187,7 @@ internal sealed class MembershipRoom
     {
         if (_view.State is not { } ring)
         {
-            _outbox.Send(fromNode, Reply(request.RequestId, Refusal($"node {_options.NodeId} does not know the ring yet")));
+            _outbox.Send(fromNode, Reply(request.RequestId, Refusal($"node {_options.NodeId} does not know the ring yet", retryable: true)));
         }
         else if (ring.Claimant == _options.NodeId)
         {
@@ -191,8 +195,8 @@ internal sealed class MembershipRoom
         }
         else if (ClaimantDown(ring) || _tickets.Count + _relays.Count >= MaxOpenRequests)
         {
-            string why = ClaimantDown(ring) ? ClaimantDown(ring.Claimant) : $"node {_options.NodeId} relays {MaxOpenRequests} requests already; retry later";
-            _outbox.Send(fromNode, Reply(request.RequestId, Refusal(why)));
+            string why = ClaimantDown(ring) ? ClaimantDownError(ring.Claimant) : $"node {_options.NodeId} relays {MaxOpenRequests} requests already; retry later";
+            _outbox.Send(fromNode, Reply(request.RequestId, Refusal(why, retryable: true)));
         }
         else
         {
@@ -210,9 +214,8 @@ internal sealed class MembershipRoom
             return;
         }
         if (!_tickets.Remove(reply.RequestId)) return; // late, duplicated, or for an earlier incarnation
-        var outcome = new RingChangeOutcome(reply.Ok, reply.Conflict, reply.Version, reply.Ok ? null : reply.Error);
-        Remember(reply.RequestId, outcome);
-        if (reply.RequestId == _joinTicket && !reply.Ok && !reply.Conflict && !_view.IsMember && !IsTransient(reply.Error))
+        Remember(reply.RequestId, Outcome(reply));
+        if (reply.RequestId == _joinTicket && !reply.Ok && !reply.Conflict && !reply.Retryable && !_view.IsMember)
         {
             JoinRefused = reply.Error;
         }
@@ -265,7 +268,7 @@ internal sealed class MembershipRoom
             if (_relays.Remove(id)) continue; // the origin's own ticket expires on its side
             _tickets.Remove(id);
             string claimant = _view.State is { } ring ? $"claimant node {ring.Claimant}" : "the seed";
-            Remember(id, Refusal($"{claimant} did not answer within {RequestTimeoutMs} ms; retry"));
+            Remember(id, Refusal($"{claimant} did not answer within {RequestTimeoutMs} ms; retry", retryable: true));
         }
     }
 
@@ -312,21 +315,19 @@ internal sealed class MembershipRoom
     {
         string error = outcome.Error ?? "";
         if (error.Length > RingChangeReply.MaxErrorChars) error = error[..RingChangeReply.MaxErrorChars];
-        return new RingChangeReply(requestId, outcome.Ok, outcome.Conflict, outcome.Version, error);
+        return new RingChangeReply(requestId, outcome.Ok, outcome.Conflict, outcome.Version, error, outcome.Retryable);
     }
 
-    private RingChangeOutcome Refusal(string error) => new(false, false, _view.Version, error);
+    private static RingChangeOutcome Outcome(RingChangeReply reply) =>
+        new(reply.Ok, reply.Conflict, reply.Version, reply.Ok ? null : reply.Error, reply.Retryable);
+
+    private RingChangeOutcome Refusal(string error, bool retryable = false) => new(false, false, _view.Version, error, retryable);
 
     /// <summary>Only a member hears heartbeats: outside the ring (a joiner not admitted yet) the claimant is trusted and the request times out if it is gone.</summary>
     private bool ClaimantDown(RingState ring) => _view.IsMember && _detector.IsDown(ring.Claimant);
 
-    private static string ClaimantDown(int claimant) =>
+    private static string ClaimantDownError(int claimant) =>
         $"claimant node {claimant} is down; ring changes wait until it is back (see docs/membership.md)";
-
-    /// <summary>Refusals a joiner retries rather than stops on: the claimant or the ring is not reachable yet.</summary>
-    private static bool IsTransient(string error) =>
-        error.Contains("does not know the ring", StringComparison.Ordinal) || error.Contains("did not answer", StringComparison.Ordinal)
-        || error.Contains("is down", StringComparison.Ordinal) || error.Contains("retry later", StringComparison.Ordinal);
 
     private string MyAddress => _options.PeerAddress ?? $"node-{_options.NodeId}";
 

@@ -69,7 +69,7 @@ internal sealed class PartitionStreaming : ISessionOwner
     public int RunningSessions { get; private set; }
 
     /// <summary>This node was a member, is not any more, and holds no data: the host may stop it.</summary>
-    public bool Departed => _everMember && _view.State is not null && !_view.IsMember && !_store.Trees.Partitions.Any() && _store.InFlightCount == 0;
+    public bool Departed => _everMember && _view.State is not null && !_view.IsMember && _store.HoldsNothing;
 
     /// <summary>A normal or leaving member: once one, leaving the ring means departing (a joiner dropped by an aborted change joins again).</summary>
     private static bool Serving(RingView view) => view.State?.MemberOf(view.Self) is { Status: MemberStatus.Normal or MemberStatus.Leaving };

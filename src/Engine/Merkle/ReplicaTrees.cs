@@ -32,6 +32,9 @@ internal sealed class ReplicaTrees
 
     public IEnumerable<int> Partitions => _trees.Keys;
 
+    /// <summary>How many partitions this node holds data for.</summary>
+    public int Count => _trees.Count;
+
     public bool Tracks(int partition) => _trees.ContainsKey(partition);
 
     /// <summary>Starts keeping a tree for the partition; it is built from storage by the next rebuild slices. False if already tracked.</summary>

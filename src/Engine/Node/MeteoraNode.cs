@@ -100,7 +100,7 @@ public sealed class MeteoraNode
         _gossip = new RingGossip(options, _view, _membership, _outbox, scheduler, random, _detector, joinSeed);
         _streaming = new PartitionStreaming(options, _view, _antiEntropy.Context, _detector, scheduler, clock, Counters, configuredMember: joinSeed is null);
         _antiEntropy.OtherSessions = () => _streaming.RunningSessions;
-        _membership.HoldsNoData = () => !_store.Trees.Partitions.Any() && _store.InFlightCount == 0;
+        _membership.HoldsNoData = () => _store.HoldsNothing;
         // A node that is not in the ring any more (left, removed) gets no heartbeats and is not a peer: down.
         _antiEntropy.PeerDown = node => _view.State?.MemberOf(node) is null || _detector.IsDown(node);
         _detector.SelfReport = sequence => SelfReport(sequence, storage);
@@ -183,7 +183,7 @@ public sealed class MeteoraNode
     public bool Departed => _streaming.Departed;
 
     /// <summary>Partitions this node holds data for (replica now, receiving, or handing off).</summary>
-    public int PartitionsHeld => _store.Trees.Partitions.Count();
+    public int PartitionsHeld => _store.Trees.Count;
 
     /// <summary>Sessions of ring-change transfers and handoffs running now.</summary>
     public int StreamingSessions => _streaming.RunningSessions;
@@ -199,7 +199,7 @@ public sealed class MeteoraNode
     private Heartbeat SelfReport(long sequence, IStorage storage)
     {
         (long keys, long bytes) = storage.EstimateSize();
-        return new Heartbeat(sequence, _view.Version, _store.Trees.Partitions.Count(), keys, bytes);
+        return new Heartbeat(sequence, _view.Version, _store.Trees.Count, keys, bytes);
     }
 
     /// <summary>Without real addresses (the simulator, tests) members are named after their ids.</summary>

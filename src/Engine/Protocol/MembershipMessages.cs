@@ -13,8 +13,12 @@ public sealed record RingChangeRequest(long RequestId, RingChangeKind Change, in
     public override MessageKind Kind => MessageKind.RingChangeRequest;
 }
 
-/// <summary>Claimant → requester: the change was accepted (at ring <see cref="Version"/>) or refused with <see cref="Error"/>; Conflict: another change runs.</summary>
-public sealed record RingChangeReply(long RequestId, bool Ok, bool Conflict, long Version, string Error) : Message
+/// <summary>
+/// Claimant (or a relaying member) → requester: the change was accepted (at ring <see cref="Version"/>) or
+/// refused with <see cref="Error"/>; Conflict: another change runs; Retryable: nobody decided (see
+/// <see cref="Membership.RingChangeOutcome"/>).
+/// </summary>
+public sealed record RingChangeReply(long RequestId, bool Ok, bool Conflict, long Version, string Error, bool Retryable = false) : Message
 {
     /// <summary>Error texts travel bounded, like keys.</summary>
     public const int MaxErrorChars = 512;

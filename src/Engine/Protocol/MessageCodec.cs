@@ -38,7 +38,7 @@ public static class MessageCodec
             RingDigest => 1 + 8 + 4,
             RingStateMessage m => 1 + 4 + m.State.Length,
             RingChangeRequest m => 1 + 8 + 1 + 4 + 1 + KeySize(m.PeerAddress) + 4 + 4,
-            RingChangeReply m => 1 + 8 + 1 + 1 + 8 + KeySize(m.Error),
+            RingChangeReply m => 1 + 8 + 1 + 1 + 8 + KeySize(m.Error) + 1,
             TransferDone => 1 + 1 + 4 + 4,
             ReplicaRefused => 1 + 8 + 8,
             _ => throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message)),
@@ -135,7 +135,7 @@ public static class MessageCodec
                 w.I32(m.PartitionCount); w.I32(m.ReplicationFactor);
                 break;
             case RingChangeReply m:
-                w.I64(m.RequestId); w.Bool(m.Ok); w.Bool(m.Conflict); w.I64(m.Version); w.Key(m.Error);
+                w.I64(m.RequestId); w.Bool(m.Ok); w.Bool(m.Conflict); w.I64(m.Version); w.Key(m.Error); w.Bool(m.Retryable);
                 break;
             case TransferDone m:
                 w.U8((byte)m.ChangeKind); w.I32(m.ChangeNode); w.I32(m.Partition);
@@ -177,7 +177,7 @@ public static class MessageCodec
             MessageKind.RingStateMessage => new RingStateMessage(r.Blob("ringState")),
             MessageKind.RingChangeRequest => new RingChangeRequest(r.I64("requestId"), ChangeKind(ref r), r.NonNegative("node"), r.Bool("force"),
                 r.Key(), r.NonNegative("partitionCount"), r.NonNegative("replicationFactor")),
-            MessageKind.RingChangeReply => new RingChangeReply(r.I64("requestId"), r.Bool("ok"), r.Bool("conflict"), r.I64("version"), r.Key()),
+            MessageKind.RingChangeReply => new RingChangeReply(r.I64("requestId"), r.Bool("ok"), r.Bool("conflict"), r.I64("version"), r.Key(), r.Bool("retryable")),
             MessageKind.TransferDone => new TransferDone(ChangeKind(ref r), r.NonNegative("changeNode"), r.NonNegative("partition")),
             MessageKind.ReplicaRefused => new ReplicaRefused(r.I64("requestId"), r.I64("ringVersion")),
             _ => throw new ProtocolException($"unknown message kind {kind}"),

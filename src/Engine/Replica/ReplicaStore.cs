@@ -111,6 +111,9 @@ internal sealed class ReplicaStore
 
     public int InFlightCount => _inFlight.Count;
 
+    /// <summary>No partition's data is held and no disk operation is pending (a departed or abandoned node has handed everything off).</summary>
+    public bool HoldsNothing => Trees.Count == 0 && _inFlight.Count == 0;
+
     /// <summary>Starts rebuilding the Merkle trees from storage, one bounded slice per timer.</summary>
     public void Start() => ScheduleRebuildSlice();
 

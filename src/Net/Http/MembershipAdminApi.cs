@@ -91,7 +91,8 @@ public static class MembershipAdminApi
                 ApiJsonContext.Api.RingChangeConflict);
             return;
         }
-        await JsonReplies.Error(context, IsUnavailable(error) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest, error);
+        // Nobody decided (the claimant is down or silent, the ring unknown here): it may succeed later.
+        await JsonReplies.Error(context, outcome.Retryable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest, error);
     }
 
     /// <summary>Polls the ticket on the loop; null when no outcome came within <see cref="OutcomeWaitMs"/> (or the node is stopping).</summary>
@@ -113,14 +114,6 @@ public static class MembershipAdminApi
             return null;
         }
     }
-
-    /// <summary>
-    /// Refusals that say the claimant could not decide (down, silent, or this node lacks the ring): the
-    /// request may succeed later, so 503 rather than 400. The engine's outcome carries only text.
-    /// </summary>
-    internal static bool IsUnavailable(string error) =>
-        error.Contains("did not answer", StringComparison.Ordinal) || error.Contains("is down", StringComparison.Ordinal)
-        || error.Contains("does not know the ring", StringComparison.Ordinal) || error.Contains("retry later", StringComparison.Ordinal);
 
     private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "...";
 }
