@@ -64,6 +64,18 @@ public sealed class ScheduleProperties
         Assert.True(result.Ok, string.Join("\n", result.Violations) + "\n" + schedule.ToJson());
     }
 
+    /// <summary>
+    /// Regression (FsCheck seed (13833217037207240152,3904577411289393881,37)): two nodes restarted just
+    /// before healing were still suspected when the liveness reads began, so R=3 reads failed at once.
+    /// </summary>
+    [Fact]
+    public void Liveness_reads_wait_until_no_running_node_is_suspected()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "Schedules", "restart-before-heal.json");
+        SimResult result = new SimCluster(7, Options, schedule: Schedule.FromJson(File.ReadAllText(path))).Run();
+        Assert.True(result.Ok, string.Join("\n", result.Violations));
+    }
+
     [Fact]
     public void FsCheck_finds_and_shrinks_a_planted_bug()
     {
