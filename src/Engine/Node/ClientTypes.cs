@@ -12,8 +12,11 @@ public enum ClientOperation : byte
 /// <summary>
 /// A client request to the coordinator. <paramref name="Consistency"/> is R for a get and W for a
 /// set or delete; null means the node's default. <paramref name="Value"/> is set only for Set.
+/// <paramref name="PrimaryOnly"/> (Riak's PR/PW): only the key's N primary replicas count toward R or
+/// W; false (the default, a sloppy quorum as in Dynamo): fallback nodes past the first N stand in for
+/// primaries that are down, a write leaving them a hint.
 /// </summary>
-public sealed record ClientRequest(long Id, ClientOperation Operation, string Key, byte[]? Value, int? Consistency)
+public sealed record ClientRequest(long Id, ClientOperation Operation, string Key, byte[]? Value, int? Consistency, bool PrimaryOnly = false)
 {
     public static ClientRequest Get(long id, string key, int? readConsistency = null) =>
         new(id, ClientOperation.Get, key, null, readConsistency);

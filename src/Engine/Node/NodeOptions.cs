@@ -36,6 +36,9 @@ public sealed record NodeOptions
 
     public const long MaxStreamBytesPerSecond = 10L * 1024 * 1024 * 1024;
 
+    /// <summary>Hinted handoff: the hint window, bounds and replay rate.</summary>
+    public Handoff.HintOptions Hints { get; init; } = new();
+
     /// <summary>Deliberate bugs for checker self-tests; always None outside the simulator.</summary>
     public PlantedBug PlantedBugs { get; init; } = PlantedBug.None;
 
@@ -59,6 +62,8 @@ public sealed record NodeOptions
         Repair.Validate();
         ArgumentNullException.ThrowIfNull(FailureDetector);
         FailureDetector.Validate();
+        ArgumentNullException.ThrowIfNull(Hints);
+        Hints.Validate();
         if (GossipIntervalMs < 1 || GossipIntervalMs > MaxGossipIntervalMs)
         {
             throw new ArgumentOutOfRangeException(nameof(GossipIntervalMs), GossipIntervalMs, $"gossip interval must be in 1..{MaxGossipIntervalMs} ms");

@@ -23,12 +23,15 @@ public enum PlantedBug
 
     /// <summary>The claimant flips a ring change to its target layout at once, before any data moved.</summary>
     FlipBeforeTransfer = 16,
+
+    /// <summary>A fallback deletes a hint as soon as it sends it to the owner, before the owner's durable ack.</summary>
+    HintDeletedBeforeAck = 32,
 }
 
 /// <summary>The planted bugs' command-line names (`--plant NAME`), shared by meteora-sim and meteora.</summary>
 public static class PlantedBugNames
 {
-    public const string Expected = "ack-before-durable, lww-no-tiebreak, read-ignores-r, merkle-skip-leaf or flip-before-transfer";
+    public const string Expected = "ack-before-durable, lww-no-tiebreak, read-ignores-r, merkle-skip-leaf, flip-before-transfer or hint-deleted-before-ack";
 
     /// <summary>Null or empty or "none" is <see cref="PlantedBug.None"/>; false for an unknown name.</summary>
     public static bool TryParse(string? text, out PlantedBug bug)
@@ -41,6 +44,7 @@ public static class PlantedBugNames
             "read-ignores-r" => PlantedBug.ReadIgnoresR,
             "merkle-skip-leaf" => PlantedBug.MerkleSkipLeaf,
             "flip-before-transfer" => PlantedBug.FlipBeforeTransfer,
+            "hint-deleted-before-ack" => PlantedBug.HintDeletedBeforeAck,
             _ => (PlantedBug)(-1),
         };
         return bug != (PlantedBug)(-1);
@@ -54,6 +58,7 @@ public static class PlantedBugNames
         PlantedBug.ReadIgnoresR => "read-ignores-r",
         PlantedBug.MerkleSkipLeaf => "merkle-skip-leaf",
         PlantedBug.FlipBeforeTransfer => "flip-before-transfer",
+        PlantedBug.HintDeletedBeforeAck => "hint-deleted-before-ack",
         _ => bug.ToString(),
     };
 }

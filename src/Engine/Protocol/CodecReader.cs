@@ -49,6 +49,13 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer)
         return v;
     }
 
+    public long NonNegativeI64(string field)
+    {
+        long v = I64(field);
+        if (v < 0) throw new ProtocolException($"{field} is negative ({v})");
+        return v;
+    }
+
     public int Depth()
     {
         byte depth = U8("depth");

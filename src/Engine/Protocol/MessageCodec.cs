@@ -34,13 +34,17 @@ public static class MessageCodec
             ReadRepair m => 1 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
             RepairPush m => 1 + 8 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
             RepairPushAck => 1 + 8 + 1,
-            Heartbeat => 1 + 8 + 8 + 4 + 8 + 8,
+            Heartbeat => 1 + 8 + 8 + 4 + 8 + 8 + 8,
             RingDigest => 1 + 8 + 4,
             RingStateMessage m => 1 + 4 + m.State.Length,
             RingChangeRequest m => 1 + 8 + 1 + 4 + 1 + KeySize(m.PeerAddress) + 4 + 4,
             RingChangeReply m => 1 + 8 + 1 + 1 + 8 + KeySize(m.Error) + 1,
             TransferDone => 1 + 1 + 4 + 4,
             ReplicaRefused => 1 + 8 + 8,
+            HintedWrite m => 1 + 8 + KeySize(m.Key) + VersionSize + ValueSize(m.Value) + 4,
+            HintedRead m => 1 + 8 + KeySize(m.Key),
+            HintReplay m => 1 + 8 + KeySize(m.Key) + VersionSize + ValueSize(m.Value),
+            HintReplayAck => 1 + 8 + 1,
             _ => throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message)),
         };
     }
@@ -122,7 +126,7 @@ public static class MessageCodec
                 w.I64(m.RequestId); w.Bool(m.Ok);
                 break;
             case Heartbeat m:
-                w.I64(m.Sequence); w.I64(m.RingVersion); w.I32(m.PartitionsHeld); w.I64(m.KeysHeld); w.I64(m.BytesHeld);
+                w.I64(m.Sequence); w.I64(m.RingVersion); w.I32(m.PartitionsHeld); w.I64(m.KeysHeld); w.I64(m.BytesHeld); w.I64(m.HintsPending);
                 break;
             case RingDigest m:
                 w.I64(m.Version); w.I32(m.Claimant);
@@ -142,6 +146,18 @@ public static class MessageCodec
                 break;
             case ReplicaRefused m:
                 w.I64(m.RequestId); w.I64(m.RingVersion);
+                break;
+            case HintedWrite m:
+                w.I64(m.RequestId); w.Key(m.Key); w.Version(m.Version); w.Value(m.Value); w.I32(m.Target);
+                break;
+            case HintedRead m:
+                w.I64(m.RequestId); w.Key(m.Key);
+                break;
+            case HintReplay m:
+                w.I64(m.RequestId); w.Key(m.Key); w.Version(m.Version); w.Value(m.Value);
+                break;
+            case HintReplayAck m:
+                w.I64(m.RequestId); w.Bool(m.Ok);
                 break;
             default:
                 throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message));
@@ -172,7 +188,7 @@ public static class MessageCodec
             MessageKind.ReadRepair => new ReadRepair(r.Key(), r.Version(), r.Value()),
             MessageKind.RepairPush => new RepairPush(r.I64("requestId"), r.Key(), r.Version(), r.Value()),
             MessageKind.RepairPushAck => new RepairPushAck(r.I64("requestId"), r.Bool("ok")),
-            MessageKind.Heartbeat => new Heartbeat(r.I64("sequence"), r.I64("ringVersion"), r.NonNegative("partitionsHeld"), r.I64("keysHeld"), r.I64("bytesHeld")),
+            MessageKind.Heartbeat => new Heartbeat(r.I64("sequence"), r.I64("ringVersion"), r.NonNegative("partitionsHeld"), r.I64("keysHeld"), r.I64("bytesHeld"), r.NonNegativeI64("hintsPending")),
             MessageKind.RingDigest => new RingDigest(r.I64("version"), r.NonNegative("claimant")),
             MessageKind.RingStateMessage => new RingStateMessage(r.Blob("ringState")),
             MessageKind.RingChangeRequest => new RingChangeRequest(r.I64("requestId"), ChangeKind(ref r), r.NonNegative("node"), r.Bool("force"),
@@ -180,6 +196,10 @@ public static class MessageCodec
             MessageKind.RingChangeReply => new RingChangeReply(r.I64("requestId"), r.Bool("ok"), r.Bool("conflict"), r.I64("version"), r.Key(), r.Bool("retryable")),
             MessageKind.TransferDone => new TransferDone(ChangeKind(ref r), r.NonNegative("changeNode"), r.NonNegative("partition")),
             MessageKind.ReplicaRefused => new ReplicaRefused(r.I64("requestId"), r.I64("ringVersion")),
+            MessageKind.HintedWrite => new HintedWrite(r.I64("requestId"), r.Key(), r.Version(), r.Value(), r.NonNegative("target")),
+            MessageKind.HintedRead => new HintedRead(r.I64("requestId"), r.Key()),
+            MessageKind.HintReplay => new HintReplay(r.I64("requestId"), r.Key(), r.Version(), r.Value()),
+            MessageKind.HintReplayAck => new HintReplayAck(r.I64("requestId"), r.Bool("ok")),
             _ => throw new ProtocolException($"unknown message kind {kind}"),
         };
         if (r.Remaining != 0)

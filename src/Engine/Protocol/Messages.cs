@@ -30,6 +30,10 @@ public enum MessageKind : byte
     RingChangeReply = 18,
     TransferDone = 19,
     ReplicaRefused = 20,
+    HintedWrite = 21,
+    HintedRead = 22,
+    HintReplay = 23,
+    HintReplayAck = 24,
 }
 
 /// <summary>
@@ -86,10 +90,10 @@ public sealed record ReadRepair(string Key, WriteVersion Version, byte[]? Value)
 
 /// <summary>
 /// Node → every peer, each heartbeat interval: feeds the receiver's phi accrual detector, and carries
-/// what the sender reports of itself (ring version, partitions, keys and bytes held) for status pages
+/// what the sender reports of itself (ring version, partitions, keys and bytes held, hints pending) for status pages
 /// (so any member can show every member's figures, as `nodetool status` does). Never answered.
 /// </summary>
-public sealed record Heartbeat(long Sequence, long RingVersion = 0, int PartitionsHeld = 0, long KeysHeld = 0, long BytesHeld = 0) : Message
+public sealed record Heartbeat(long Sequence, long RingVersion = 0, int PartitionsHeld = 0, long KeysHeld = 0, long BytesHeld = 0, long HintsPending = 0) : Message
 {
     public override MessageKind Kind => MessageKind.Heartbeat;
 }

@@ -1,3 +1,4 @@
+using Meteora.Engine.Handoff;
 using Meteora.Engine.Versioning;
 
 namespace Meteora.Engine.Storage;
@@ -49,6 +50,23 @@ public interface IStorage
     /// <summary>Saves the node's ring state (membership survives restarts); durable when it returns.</summary>
     void WriteRingState(byte[] encoded) =>
         throw new NotSupportedException($"{GetType().Name} cannot persist the ring state");
+
+    /// <summary>
+    /// Stores a hint (a write this node keeps for a replica that was down) apart from the replica data
+    /// (RocksDB: the <c>hints</c> column family, keyed by target then sequence). Visible to
+    /// <see cref="ReadHints"/> at once; completes like a write, in the same submission order.
+    /// </summary>
+    void WriteHint(Hint hint, long completionToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot store hints");
+
+    /// <summary>Removes a hint (delivered, or dropped). Visible at once; completes like a write. A failed delete leaves the hint in place.</summary>
+    void DeleteHint(int target, long sequence, long completionToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot store hints");
+
+    /// <summary>Appends every hint this store holds to <paramref name="output"/>, by target then sequence (a restart reloads them).</summary>
+    void ReadHints(List<Hint> output)
+    {
+    }
 
     /// <summary>Keys and bytes this store holds, estimated (for status pages; never used for decisions).</summary>
     (long Keys, long Bytes) EstimateSize() => (0, 0);

@@ -1,3 +1,4 @@
+using Meteora.Engine.Handoff;
 using Meteora.Engine.Versioning;
 
 namespace Meteora.Engine.Storage;
@@ -20,6 +21,8 @@ public sealed class InMemoryStorage : IStorage
     private readonly Dictionary<int, SortedSet<OrderedKey>> _keysByPartition = new();
     private readonly Dictionary<string, int> _partitionOf = new(StringComparer.Ordinal);
     private byte[]? _ringState;
+    private readonly SortedDictionary<(int Target, long Sequence), Hint> _visibleHints = new();
+    private readonly Dictionary<(int Target, long Sequence), Hint> _durableHints = new();
     private long _visibleBytes;
 
     public int PendingCount => _pending.Count;
@@ -92,6 +95,57 @@ public sealed class InMemoryStorage : IStorage
         _pending.Enqueue(new PendingOperation(completionToken, null, null, Purge: false, DropPartition: partition));
     }
 
+    public void WriteHint(Hint hint, long completionToken)
+    {
+        ArgumentNullException.ThrowIfNull(hint);
+        RequireRoom();
+        _visibleHints[(hint.Target, hint.Sequence)] = hint;
+        _pending.Enqueue(new PendingOperation(completionToken, null, null, Purge: false) { Hint = hint });
+    }
+
+    public void DeleteHint(int target, long sequence, long completionToken)
+    {
+        RequireRoom();
+        _visibleHints.Remove((target, sequence));
+        _pending.Enqueue(new PendingOperation(completionToken, null, null, Purge: false) { HintDeleted = (target, sequence) });
+    }
+
+    public void ReadHints(List<Hint> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.AddRange(_visibleHints.Values);
+    }
+
+    /// <summary>Hints visible now (written, not deleted), and what a crash right now would leave.</summary>
+    public int HintCount => _visibleHints.Count;
+
+    public IReadOnlyCollection<Hint> DurableHints => _durableHints.Values;
+
+    public bool HasDurableHint(int target, long sequence) => _durableHints.ContainsKey((target, sequence));
+
+    private void CompleteHint(PendingOperation op, bool durable)
+    {
+        if (op.Hint is { } hint)
+        {
+            var id = (hint.Target, hint.Sequence);
+            if (durable) _durableHints[id] = hint;
+            else _visibleHints.Remove(id);
+            return;
+        }
+        var deleted = op.HintDeleted!.Value;
+        if (durable)
+        {
+            _durableHints.Remove(deleted);
+            return;
+        }
+        // A failed delete leaves the hint as it was: durable, or still waiting for its own write.
+        if (_durableHints.TryGetValue(deleted, out Hint? kept)) _visibleHints[deleted] = kept;
+        foreach (PendingOperation later in _pending)
+        {
+            if (later.Hint is { } pending && (pending.Target, pending.Sequence) == deleted) _visibleHints[deleted] = pending;
+        }
+    }
+
     /// <summary>The saved ring state; a ring save is durable at once (real mode writes it with a synced write).</summary>
     public byte[]? ReadRingState() => _ringState;
 
@@ -124,7 +178,11 @@ public sealed class InMemoryStorage : IStorage
         {
             throw new InvalidOperationException("no pending storage operation to complete");
         }
-        if (op.DropPartition >= 0)
+        if (op.Hint is not null || op.HintDeleted is not null)
+        {
+            CompleteHint(op, durable);
+        }
+        else if (op.DropPartition >= 0)
         {
             if (durable) DropDurable(op.DropPartition);
             else RestorePartition(op.DropPartition);
@@ -162,6 +220,8 @@ public sealed class InMemoryStorage : IStorage
         _visibleBytes = 0;
         foreach (var keys in _keysByPartition.Values) keys.Clear();
         foreach (var (key, value) in _durable) SetVisible(_partitionOf[key], key, value);
+        _visibleHints.Clear();
+        foreach (var (id, hint) in _durableHints) _visibleHints[id] = hint;
     }
 
     /// <summary>The durable entries (what survives a crash), unordered.</summary>
@@ -237,7 +297,11 @@ public sealed class InMemoryStorage : IStorage
         }
     }
 
-    private readonly record struct PendingOperation(long Token, string? Key, StoredValue? Value, bool Purge, int DropPartition = -1);
+    private readonly record struct PendingOperation(long Token, string? Key, StoredValue? Value, bool Purge, int DropPartition = -1)
+    {
+        public Hint? Hint { get; init; }
+        public (int Target, long Sequence)? HintDeleted { get; init; }
+    }
 
     /// <summary>A key with its token-high-64, in <see cref="StorageOrder"/>. A null key is a scan bound after every key of its token.</summary>
     private readonly record struct OrderedKey(ulong TokenHigh64, string? Key)
