@@ -180,19 +180,26 @@ public static class Checker
     }
 
     /// <summary>
-    /// With R+W>N, a successful read returns a version at least as new as every write acknowledged
-    /// (at that W) before the read was invoked. Per key, acknowledged writes are sorted by completion
-    /// time with a running maximum per W threshold, so each read costs one binary search.
+    /// With R+W>N, a successful strict read returns a version at least as new as every strict write
+    /// acknowledged (at that W) before the read was invoked. Sloppy requests (fallbacks counted) are not
+    /// checked on either side: a sloppy quorum does not intersect a later quorum until its hints are
+    /// delivered (Dynamo section 4.6). Per key, acknowledged writes are sorted by completion time with a
+    /// running maximum per W threshold, so each read costs one binary search.
     /// </summary>
     public static void CheckFreshness(IReadOnlyList<OpRecord> ops, int replicationFactor, PurgeLog purges, List<Violation> violations)
     {
+        var strictWrites = new List<OpRecord>(ops.Count);
+        foreach (OpRecord op in ops)
+        {
+            if (op.PrimaryOnly) strictWrites.Add(op);
+        }
         var indexByKey = new Dictionary<string, FreshnessIndex>(StringComparer.Ordinal);
-        foreach (var (key, writes) in FreshnessIndex.AckedByKey(ops)) indexByKey[key] = new FreshnessIndex(writes, replicationFactor);
+        foreach (var (key, writes) in FreshnessIndex.AckedByKey(strictWrites)) indexByKey[key] = new FreshnessIndex(writes, replicationFactor);
 
         var found = new List<Violation>();
         foreach (OpRecord read in ops)
         {
-            if (read.Operation != ClientOperation.Get || !(read.Status is ClientStatus.Ok or ClientStatus.NotFound)) continue;
+            if (read.Operation != ClientOperation.Get || !read.PrimaryOnly || !(read.Status is ClientStatus.Ok or ClientStatus.NotFound)) continue;
             if (!indexByKey.TryGetValue(read.Key, out FreshnessIndex? index)) continue;
             // A write at W intersects this read's quorum when W > N - R.
             int minW = replicationFactor - read.Consistency + 1;

@@ -21,6 +21,9 @@ public sealed class OpRecord
     /// <summary>True for the checker's own reads after healing (not part of the workload).</summary>
     public bool Quiescence { get; init; }
 
+    /// <summary>A strict request (primaryRead/primaryWrite): only primary replicas counted toward R or W.</summary>
+    public bool PrimaryOnly { get; set; }
+
     public long CompleteMicros { get; set; } = -1;
     public ClientStatus? Status { get; set; }
     public WriteVersion ResultVersion { get; set; }
@@ -55,9 +58,9 @@ public sealed class OpRecord
     {
         string what = Operation switch
         {
-            ClientOperation.Get => $"get {Key} R={Consistency}",
-            ClientOperation.Set => $"set {Key}={System.Text.Encoding.UTF8.GetString(Value ?? [])} W={Consistency}",
-            _ => $"delete {Key} W={Consistency}",
+            ClientOperation.Get => $"get {Key} {(PrimaryOnly ? "PR" : "R")}={Consistency}",
+            ClientOperation.Set => $"set {Key}={System.Text.Encoding.UTF8.GetString(Value ?? [])} {(PrimaryOnly ? "PW" : "W")}={Consistency}",
+            _ => $"delete {Key} {(PrimaryOnly ? "PW" : "W")}={Consistency}",
         };
         string result = Completed ? $"{Status} v={ResultVersion} at {Ms(CompleteMicros)}" : "incomplete";
         string who = Quiescence ? $"checker@node{Coordinator}" : $"client{Client}@node{Coordinator}";

@@ -16,6 +16,9 @@ public enum ViolationKind
 
     /// <summary>The world running the cluster failed (real mode: a node process died on its own, a replica could not be read).</summary>
     Harness,
+
+    /// <summary>Hinted handoff broke a rule: a hint deleted before its owner's durable ack, hint storage over its bound, hints never delivered after healing.</summary>
+    Handoff,
 }
 
 /// <summary>

@@ -16,9 +16,12 @@ internal sealed class AckOracle(SimCluster cluster)
 {
     private const int MaxReported = 5;
 
-    private readonly Dictionary<(int Coordinator, long RequestId, int Replica), (string Key, WriteVersion Version, long SentMicros)> _writes = new();
+    private readonly Dictionary<(int Coordinator, long RequestId, int Replica), Sent> _writes = new();
     private readonly List<Violation> _violations = [];
-    private readonly Dictionary<(string Key, WriteVersion Version), List<int>> _ackers = new();
+    private readonly Dictionary<(string Key, WriteVersion Version), List<(int Node, bool ViaHint)>> _ackers = new();
+
+    /// <summary>A write sent and waiting for its ack: to a replica, a replayed hint to its owner, or (HintTarget ≥ 0) a hint to a fallback.</summary>
+    private readonly record struct Sent(string Key, WriteVersion Version, long SentMicros, int HintTarget = -1, bool Replay = false);
     private int _violationCount;
 
     public IReadOnlyList<Violation> Violations => _violationCount <= MaxReported
@@ -26,22 +29,40 @@ internal sealed class AckOracle(SimCluster cluster)
         : [.. _violations, new Violation(ViolationKind.AckBeforeDurable, $"... and {_violationCount - MaxReported} more acks before durability", [], [])];
 
     /// <summary>
-    /// True when every replica that durably acked this version of the key was later removed from the ring
-    /// with its disk (a membership fault): the write had no surviving copy, so its loss is expected, as
-    /// for any W=1 write whose only replica dies for good.
+    /// True when every copy that durably acked this version of the key is gone: replicas later removed from
+    /// the ring with their disks (a membership fault), and fallbacks whose hint was dropped past its window
+    /// or discarded by its owner as older than the tombstone grace period. The write had no surviving
+    /// copy, so its loss is expected, as for any W=1 write whose only replica dies for good.
     /// </summary>
-    public bool AckedOnlyByRemovedNodes(string key, WriteVersion version) =>
-        cluster.RemovedNodes.Count > 0 && _ackers.TryGetValue((key, version), out List<int>? ackers) && ackers.TrueForAll(cluster.RemovedNodes.Contains);
+    public bool AckedOnlyByLostCopies(string key, WriteVersion version)
+    {
+        if (!_ackers.TryGetValue((key, version), out var ackers)) return false;
+        foreach (var (node, viaHint) in ackers)
+        {
+            bool lost = cluster.RemovedNodes.Contains(node) || (viaHint && cluster.HintOracle.Lost(node, key, version));
+            if (!lost) return false;
+        }
+        return true;
+    }
 
     public void OnSend(int from, int to, Message message)
     {
         switch (message)
         {
             case ReplicaWrite write:
-                _writes[(from, write.RequestId, to)] = (write.Key, write.Version, cluster.NowMicros);
+                _writes[(from, write.RequestId, to)] = new Sent(write.Key, write.Version, cluster.NowMicros);
+                break;
+            case HintedWrite hinted:
+                _writes[(from, hinted.RequestId, to)] = new Sent(hinted.Key, hinted.Version, cluster.NowMicros, HintTarget: hinted.Target);
                 break;
             case RepairPush push:
-                _writes[(from, push.RequestId, to)] = (push.Key, push.Version, cluster.NowMicros);
+                _writes[(from, push.RequestId, to)] = new Sent(push.Key, push.Version, cluster.NowMicros);
+                break;
+            case HintReplay replay:
+                _writes[(from, -replay.RequestId, to)] = new Sent(replay.Key, replay.Version, cluster.NowMicros, Replay: true);
+                break;
+            case HintReplayAck { Ok: true } ack:
+                CheckAck(from, to, -ack.RequestId);
                 break;
             case ReplicaWriteAck { Ok: true } ack:
                 CheckAck(from, to, ack.RequestId);
@@ -52,13 +73,43 @@ internal sealed class AckOracle(SimCluster cluster)
         }
     }
 
+    /// <summary>A fallback acks a hinted write only once the hint is on its disk for good.</summary>
+    private void CheckHintAck(int fallback, int coordinator, long requestId, Sent sent)
+    {
+        foreach (Meteora.Engine.Handoff.Hint hint in cluster.Nodes[fallback].Storage.DurableHints)
+        {
+            if (hint.Key == sent.Key && hint.Version == sent.Version && hint.Target == sent.HintTarget) return;
+        }
+        _violationCount++;
+        if (_violations.Count < MaxReported)
+        {
+            _violations.Add(new Violation(ViolationKind.AckBeforeDurable,
+                $"ack before durable: fallback node{fallback} acked its hint of {sent.Key} v={sent.Version} for node{sent.HintTarget} to node{coordinator} " +
+                $"(request {requestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms before the hint was durable",
+                [], [fallback, coordinator]) { Key = sent.Key });
+        }
+    }
+
     private void CheckAck(int from, int to, long requestId)
     {
-        if (!_writes.Remove((to, requestId, from), out var sent)) return;
+        if (!_writes.Remove((to, requestId, from), out Sent sent)) return;
         var written = (sent.Key, sent.Version);
-        if (!_ackers.TryGetValue(written, out List<int>? ackers)) _ackers[written] = ackers = [];
-        if (!ackers.Contains(from)) ackers.Add(from);
+        bool viaHint = sent.HintTarget >= 0;
+        if (!_ackers.TryGetValue(written, out var ackers)) _ackers[written] = ackers = [];
+        if (!ackers.Contains((from, viaHint))) ackers.Add((from, viaHint));
         SimNode replica = cluster.Nodes[from];
+        if (viaHint)
+        {
+            CheckHintAck(from, to, requestId, sent);
+            return;
+        }
+        // A replayed hint older than the grace period for a key the owner lacks is acked unstored (obsolete).
+        if (sent.Replay && sent.Version.TimestampMicros < cluster.Knobs.Repair.PurgeCutoffMicros(replica.Clock.NowMicros)
+            && replica.DurableVersion(0, sent.Key) < sent.Version && !replica.Storage.TryGet(0, sent.Key, out _))
+        {
+            cluster.HintOracle.OnObsolete(sent.Key, sent.Version);
+            return;
+        }
         int partition = Token.OfKey(written.Key).Partition(cluster.Placement.PartitionCount);
         WriteVersion durable = replica.DurableVersion(partition, written.Key);
         if (durable >= written.Version) return;

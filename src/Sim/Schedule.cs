@@ -59,8 +59,8 @@ public sealed record Schedule(
     }
 }
 
-/// <summary>One client operation, in its client's order.</summary>
-public sealed record PlannedOp(int Client, ClientOperation Operation, string Key, int Consistency, int Coordinator);
+/// <summary>One client operation, in its client's order. <paramref name="PrimaryOnly"/>: a strict quorum (primaryRead/primaryWrite); false: sloppy, fallbacks count.</summary>
+public sealed record PlannedOp(int Client, ClientOperation Operation, string Key, int Consistency, int Coordinator, bool PrimaryOnly = false);
 
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(PartitionFault), "partition")]

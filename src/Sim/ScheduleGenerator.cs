@@ -13,7 +13,7 @@ public static class ScheduleGenerator
     public static Schedule Generate(ulong seed, SimOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var ops = GenerateOps(SimRandom.Stream(seed, "workload-plan"), options);
+        var ops = GenerateOps(SimRandom.Stream(seed, "workload-plan"), SimRandom.Stream(seed, "workload-strictness"), options);
         var faults = new List<Fault>();
         long horizonMs = HorizonMs(options);
         FaultKinds kinds = options.Faults;
@@ -44,7 +44,8 @@ public static class ScheduleGenerator
     public static long HorizonMs(SimOptions options) =>
         Math.Max(200, (long)options.Operations * 3 / Math.Max(1, options.Clients));
 
-    private static List<PlannedOp> GenerateOps(SimRandom random, SimOptions options)
+    /// <param name="strictness">Its own stream, so drawing which requests are strict left every other op of every seed unchanged.</param>
+    private static List<PlannedOp> GenerateOps(SimRandom random, SimRandom strictness, SimOptions options)
     {
         var ops = new List<PlannedOp>(options.Operations);
         for (int i = 0; i < options.Operations; i++)
@@ -59,7 +60,8 @@ public static class ScheduleGenerator
                 Operation: operation,
                 Key: "k" + SkewedKey(random, options.Keys).ToString(CultureInfo.InvariantCulture),
                 Consistency: consistency,
-                Coordinator: random.NextInt(options.Nodes)));
+                Coordinator: random.NextInt(options.Nodes),
+                PrimaryOnly: strictness.NextInt(100) < options.StrictPercent));
         }
         return ops;
     }

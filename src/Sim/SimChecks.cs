@@ -51,14 +51,14 @@ internal static class SimChecks
         }
     }
 
-    /// <summary>The history without acknowledged writes whose every copy was on nodes removed with their disks (their loss is expected).</summary>
+    /// <summary>The history without acknowledged writes whose every copy was lost: on nodes removed with their disks, or in hints dropped past their window (their loss is expected).</summary>
     private static List<OpRecord> Survivable(SimCluster cluster)
     {
         IReadOnlyList<OpRecord> ops = cluster.History.Operations;
         var survivable = new List<OpRecord>(ops.Count);
         foreach (OpRecord op in ops)
         {
-            if (!(op.Acknowledged && cluster.AckOracle.AckedOnlyByRemovedNodes(op.Key, op.ResultVersion))) survivable.Add(op);
+            if (!(op.Acknowledged && cluster.AckOracle.AckedOnlyByLostCopies(op.Key, op.ResultVersion))) survivable.Add(op);
         }
         return survivable;
     }
@@ -70,6 +70,7 @@ internal static class SimChecks
         Checker.CheckNoInventedData(ops, violations);
         Checker.CheckFreshness(Survivable(cluster), cluster.Options.ReplicationFactor, cluster.Purges, violations);
         violations.AddRange(cluster.AckOracle.Violations);
+        violations.AddRange(cluster.HintOracle.Violations);
         CheckQuiescence(cluster, violations);
         Checker.CheckLiveness(ops, cluster.Options.RequestTimeoutMs, violations);
         if (cluster.Schedule.Faults.Count == 0 && cluster.Schedule.BuggifySites.Count == 0)

@@ -30,12 +30,13 @@ public static class SimCli
         public readonly Option<int?> MerkleDepth = new("--merkle-depth") { Description = "Merkle tree depth (2^depth leaves per partition; default: drawn per seed with the knobs, 2 with --knobs default)" };
         public readonly Option<string> Knobs = new("--knobs") { Description = "Engine limits and timeouts: drawn (per seed, so rare paths run) or default", DefaultValueFactory = _ => "drawn" };
         public readonly Option<long> GraceMs = new("--tombstone-grace-ms") { Description = "Tombstones older than this are purged", DefaultValueFactory = _ => 5_000 };
+        public readonly Option<int> StrictPercent = new("--strict-percent") { Description = "Percent of requests that count primary replicas only (primaryRead/primaryWrite); the rest are sloppy", DefaultValueFactory = _ => 50 };
         public readonly Option<int?> Joiners = new("--joiners") { Description = "Spare nodes membership faults may join (default 2 with membership faults, else 0)" };
         public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on the last line" };
 
         public void AddTo(Command command)
         {
-            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, AntiEntropyMs, MerkleDepth, Knobs, GraceMs, Joiners, Json })
+            foreach (Option option in new Option[] { Nodes, Ops, N, R, W, Clients, Keys, Partitions, Faults, Plant, AntiEntropyMs, MerkleDepth, Knobs, GraceMs, Joiners, StrictPercent, Json })
             {
                 command.Options.Add(option);
             }
@@ -66,6 +67,7 @@ public static class SimCli
                 },
                 TombstoneGraceMs = parse.GetValue(GraceMs),
                 Joiners = parse.GetValue(Joiners),
+                StrictPercent = parse.GetValue(StrictPercent),
             };
             options.Validate();
             return options;
@@ -195,7 +197,7 @@ public static class SimCli
             double ratio = result.WallMs == 0 ? double.PositiveInfinity : (double)result.SimulatedMs / result.WallMs;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"seed={seed} ok={result.Ok} events={result.Events} simulated={result.SimulatedMs}ms wall={result.WallMs}ms " +
-                $"sim/wall={ratio:F1} opsOk={result.OpsOk} opsFailed={result.OpsFailed} skewDiscardedWrites={result.SkewDiscardedWrites} convergenceMs={result.ConvergenceMs?.ToString(CultureInfo.InvariantCulture) ?? "never"} tombstonesPurged={result.TombstonesPurged} trace={result.TraceHash}"));
+                $"sim/wall={ratio:F1} opsOk={result.OpsOk} opsFailed={result.OpsFailed} skewDiscardedWrites={result.SkewDiscardedWrites} convergenceMs={result.ConvergenceMs?.ToString(CultureInfo.InvariantCulture) ?? "never"} tombstonesPurged={result.TombstonesPurged} hints={result.Hints.Stored}/{result.Hints.Delivered}/{result.Hints.Dropped}/{result.Hints.Obsolete} trace={result.TraceHash}"));
         }
         return result.Ok ? ExitOk : ExitViolation;
     }

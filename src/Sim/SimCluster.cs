@@ -45,6 +45,7 @@ public sealed class SimCluster
         History = new History();
         Network = new SimNetwork(this, SimRandom.Stream(seed, "network"));
         AckOracle = new AckOracle(this);
+        HintOracle = new HintOracle(this);
         Purges = new PurgeLog();
         Nemesis = new Nemesis(this, Schedule.Faults);
         Buggify = new SimBuggify(Schedule.BuggifySites, SimRandom.Stream(seed, "buggify"), options.BuggifyFireProbability);
@@ -66,6 +67,7 @@ public sealed class SimCluster
                 FailureDetector = Knobs.Detector,
                 GossipIntervalMs = Knobs.GossipIntervalMs,
                 StreamBytesPerSecond = Knobs.StreamBytesPerSecond,
+                Hints = Knobs.Hints,
             };
             Nodes[i] = new SimNode(this, nodeOptions, Placement, spare: i >= options.Nodes);
         }
@@ -126,6 +128,7 @@ public sealed class SimCluster
     internal Nemesis Nemesis { get; }
     internal SimNetwork Network { get; }
     internal AckOracle AckOracle { get; }
+    internal HintOracle HintOracle { get; }
     internal PurgeLog Purges { get; }
     internal SimBuggify Buggify { get; }
     internal SimRandom DiskRandom => _disk;
@@ -199,7 +202,11 @@ public sealed class SimCluster
         bool converged = RunUntil(ReplicasAgree, deadline, checkEveryMicros: 10_000);
         ConvergedAtMicros = converged ? NowMicros : null;
         var violations = new List<Violation>();
-        if (!converged && RingUnsettled() is { } unsettled)
+        if (!converged && HintsUndelivered() is { } held)
+        {
+            violations.Add(new Violation(ViolationKind.Handoff, $"handoff: hints not delivered {deadlineMs} ms after healing: {held}", [], []));
+        }
+        else if (!converged && RingUnsettled() is { } unsettled)
         {
             violations.Add(new Violation(ViolationKind.Convergence,
                 $"membership: the ring did not settle {deadlineMs} ms after healing: {unsettled}", [], []));
@@ -240,6 +247,7 @@ public sealed class SimCluster
             TombstonesPurged = Purges.Count,
             InvariantChecks = _invariantChecks,
             Knobs = Knobs,
+            Hints = HintOracle.Figures,
         };
     }
 
@@ -260,7 +268,19 @@ public sealed class SimCluster
     /// same version, departed nodes have exited) and, for every partition of that ring, every replica
     /// has built its tree and all roots are equal.
     /// </summary>
-    internal bool ReplicasAgree() => RingUnsettled() is null && DisagreeingPartitions().Count == 0;
+    internal bool ReplicasAgree() => RingUnsettled() is null && HintsUndelivered() is null && DisagreeingPartitions().Count == 0;
+
+    /// <summary>A running node that still holds hints (each must be delivered, or dropped and counted, once the cluster healed); null: none.</summary>
+    internal string? HintsUndelivered()
+    {
+        foreach (SimNode node in Nodes)
+        {
+            if (!node.Up || node.Engine.HintsPending == 0) continue;
+            var stats = node.Engine.HintStats();
+            return $"node{node.Id} holds {stats.Pending} hints ({string.Join(", ", stats.PerTarget.Where(t => t.Pending > 0).Select(t => $"{t.Pending} for node{t.Target}"))})";
+        }
+        return null;
+    }
 
     /// <summary>True when no running node's failure detector suspects another running node.</summary>
     private bool DetectorsTrustRunningNodes()

@@ -11,7 +11,8 @@ namespace Meteora.Sim;
 /// one. Each knob keeps its production default about half the time. With <c>--knobs default</c>
 /// every knob is the production default (Merkle depth: the simulator's default, 2).
 /// </summary>
-public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, FailureDetectorOptions Detector, long GossipIntervalMs, long StreamBytesPerSecond)
+public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, FailureDetectorOptions Detector, long GossipIntervalMs, long StreamBytesPerSecond,
+    Meteora.Engine.Handoff.HintOptions Hints)
 {
     private static readonly long DefaultStreamBytesPerSecond = new NodeOptions { NodeId = 0 }.StreamBytesPerSecond;
 
@@ -26,7 +27,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         if (!options.DrawKnobs)
         {
             return new SimKnobs(Base(options, defaults, options.MerkleDepth ?? DefaultMerkleDepth, repairTimeoutMs), NodeOptions.DefaultBuggifyDelayMs, new FailureDetectorOptions(), DefaultGossipIntervalMs,
-                options.StreamBytesPerSecond ?? DefaultStreamBytesPerSecond);
+                options.StreamBytesPerSecond ?? DefaultStreamBytesPerSecond, new Meteora.Engine.Handoff.HintOptions());
         }
         SimRandom random = SimRandom.Stream(seed, "knobs");
         int depth = options.MerkleDepth ?? random.NextInt(0, 4);
@@ -55,7 +56,28 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         // Low enough that rounds wait for the budget, high enough that a simulated join (a few hundred KB)
         // finishes within the convergence deadline (at 4 KiB/s, membership seed 202 took 50 s to join).
         long streamRate = Pick(random, DefaultStreamBytesPerSecond, 32_768, 131_072, 1_048_576);
-        return new SimKnobs(repair, buggifyDelayMs, detector, gossipIntervalMs, options.StreamBytesPerSecond ?? streamRate);
+        return new SimKnobs(repair, buggifyDelayMs, detector, gossipIntervalMs, options.StreamBytesPerSecond ?? streamRate, DrawHints(random));
+    }
+
+    /// <summary>
+    /// Hinted handoff knobs, drawn after every other knob (so adding them changed no earlier draw): short
+    /// windows make hints expire while their target is down, tiny bounds make fallbacks refuse hints,
+    /// slow rates and one-hint windows make replay crawl and interleave with new writes.
+    /// </summary>
+    private static Meteora.Engine.Handoff.HintOptions DrawHints(SimRandom random)
+    {
+        var defaults = new Meteora.Engine.Handoff.HintOptions();
+        long perTarget = Pick(random, defaults.MaxBytesPerTarget, 1_024, 4_096, 65_536);
+        return defaults with
+        {
+            WindowMs = Pick(random, defaults.WindowMs, 300, 1_000, 5_000),
+            MaxBytesPerTarget = perTarget,
+            MaxBytesTotal = perTarget == defaults.MaxBytesPerTarget ? defaults.MaxBytesTotal : perTarget * Pick(random, 1L, 2L, 8L),
+            ReplayBytesPerSecond = Pick(random, defaults.ReplayBytesPerSecond, 1_024, 16_384, 262_144),
+            MaxInFlightBytesPerTarget = Pick(random, defaults.MaxInFlightBytesPerTarget, 1_024, 4_096),
+            ReplayTimeoutMs = Pick(random, defaults.ReplayTimeoutMs, 50, 300),
+            TickMs = Pick(random, defaults.TickMs, 10, 500),
+        };
     }
 
     private static RepairOptions Base(SimOptions options, RepairOptions defaults, int depth, long repairTimeoutMs) => defaults with
@@ -89,6 +111,13 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         json.WriteNumber("phiWindow", Detector.WindowSize);
         json.WriteNumber("gossipIntervalMs", GossipIntervalMs);
         json.WriteNumber("streamBytesPerSecond", StreamBytesPerSecond);
+        json.WriteNumber("hintWindowMs", Hints.WindowMs);
+        json.WriteNumber("hintBytesPerTarget", Hints.MaxBytesPerTarget);
+        json.WriteNumber("hintBytesTotal", Hints.MaxBytesTotal);
+        json.WriteNumber("hintReplayBytesPerSecond", Hints.ReplayBytesPerSecond);
+        json.WriteNumber("hintInFlightBytesPerTarget", Hints.MaxInFlightBytesPerTarget);
+        json.WriteNumber("hintReplayTimeoutMs", Hints.ReplayTimeoutMs);
+        json.WriteNumber("hintTickMs", Hints.TickMs);
         json.WriteEndObject();
     }
 }

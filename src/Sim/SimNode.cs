@@ -90,11 +90,16 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
     public void Send(int toNode, Message message)
     {
         _cluster.AckOracle.OnSend(Id, toNode, message);
+        _cluster.HintOracle.OnSend(Id, toNode, message);
         _cluster.Network.Send(Id, toNode, MessageCodec.Encode(message));
     }
 
     /// <summary>Messages to self skip the network but not the oracles (a local ack must be durable too).</summary>
-    public void OnLocalMessage(int node, Message message) => _cluster.AckOracle.OnSend(Id, Id, message);
+    public void OnLocalMessage(int node, Message message)
+    {
+        _cluster.AckOracle.OnSend(Id, Id, message);
+        _cluster.HintOracle.OnSend(Id, Id, message);
+    }
 
     /// <summary>The version of the key that would survive a crash right now (zero if none).</summary>
     public WriteVersion DurableVersion(int partition, string key) =>
@@ -188,6 +193,25 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
             inner.DropPartition(partition, completionToken);
             host.ScheduleDiskCompletion();
         }
+
+        public void WriteHint(Meteora.Engine.Handoff.Hint hint, long completionToken)
+        {
+            if (host._cluster.Tracing) host._cluster.Trace($"node{host.Id} stores hint {hint.Target}/{hint.Sequence} {hint.Key} v={hint.Version} (disk op {completionToken})");
+            inner.WriteHint(hint, completionToken);
+            host._cluster.HintOracle.OnHintWritten(host.Id, hint, inner.VisibleHintBytes(hint.Target), inner.VisibleHintBytes(null), host._options.Hints);
+            host.ScheduleDiskCompletion();
+        }
+
+        public void DeleteHint(int target, long sequence, long completionToken)
+        {
+            var hint = inner.VisibleHint(target, sequence) ?? throw new InvalidOperationException($"node{host.Id} deletes hint {target}/{sequence}, which it does not hold");
+            if (host._cluster.Tracing) host._cluster.Trace($"node{host.Id} deletes hint {target}/{sequence} {hint.Key} v={hint.Version} (disk op {completionToken})");
+            host._cluster.HintOracle.OnHintDeleted(host.Id, hint, host.Clock.NowMicros, host._options.Hints);
+            inner.DeleteHint(target, sequence, completionToken);
+            host.ScheduleDiskCompletion();
+        }
+
+        public void ReadHints(List<Meteora.Engine.Handoff.Hint> output) => inner.ReadHints(output);
 
         public byte[]? ReadRingState() => inner.ReadRingState();
 

@@ -13,6 +13,9 @@ public sealed record SimOptions
     /// <summary>Fixed W for every set/delete; null draws W in 1..N per request.</summary>
     public int? WriteConsistency { get; init; }
 
+    /// <summary>Share of requests (percent) that count primaries only (strict quorums); the rest are sloppy (fallbacks count).</summary>
+    public int StrictPercent { get; init; } = 50;
+
     public int Clients { get; init; } = 8;
     public int Keys { get; init; } = 200;
     public int Partitions { get; init; } = 64;
@@ -82,6 +85,7 @@ public sealed record SimOptions
             $"--r must be in 1..{ReplicationFactor}, got {ReadConsistency}");
         Require(WriteConsistency is null || (WriteConsistency >= 1 && WriteConsistency <= ReplicationFactor),
             $"--w must be in 1..{ReplicationFactor}, got {WriteConsistency}");
+        Require(StrictPercent is >= 0 and <= 100, $"--strict-percent must be in 0..100, got {StrictPercent}");
         Require(Clients is >= 1 and <= 10_000, $"--clients must be in 1..10000, got {Clients}");
         Require(Keys is >= 1 and <= 1_000_000, $"--keys must be in 1..1000000, got {Keys}");
         Require(Partitions >= 1 && Partitions <= Meteora.Engine.Limits.MaxPartitions && System.Numerics.BitOperations.IsPow2(Partitions),

@@ -28,6 +28,9 @@ public sealed record SimResult(
     /// <summary>Tombstones purged (past their grace period and repaired everywhere), over all nodes.</summary>
     public int TombstonesPurged { get; init; }
 
+    /// <summary>Hinted handoff over all nodes: hints stored, delivered (deleted after the owner's ack), dropped past their window, found obsolete by their owner.</summary>
+    public HintFigures Hints { get; init; }
+
     /// <summary>Engine invariant checks run (one per node per event it handled, plus the periodic deep ones).</summary>
     public long InvariantChecks { get; init; }
 
@@ -50,6 +53,15 @@ public sealed record SimResult(
         else json.WriteNull("convergenceMs");
         json.WriteNumber("tombstonesPurged", TombstonesPurged);
         json.WriteNumber("invariantChecks", InvariantChecks);
+        json.WriteStartObject("hints");
+        json.WriteNumber("stored", Hints.Stored);
+        json.WriteNumber("delivered", Hints.Delivered);
+        json.WriteNumber("dropped", Hints.Dropped);
+        json.WriteNumber("obsolete", Hints.Obsolete);
+        json.WriteEndObject();
         Knobs?.WriteJson(json);
     });
 }
+
+/// <summary>Hint counts of one run, over all nodes (counted by the simulator, so crashes do not reset them).</summary>
+public readonly record struct HintFigures(int Stored, int Delivered, int Dropped, int Obsolete);

@@ -48,7 +48,7 @@ internal sealed class Workload
         byte[]? value = op.Operation == ClientOperation.Set
             ? Encoding.UTF8.GetBytes("op" + index.ToString(CultureInfo.InvariantCulture))
             : null;
-        Issue(op.Client, op.Coordinator, op.Operation, op.Key, value, op.Consistency, quiescence: false);
+        Issue(op.Client, op.Coordinator, op.Operation, op.Key, value, op.Consistency, op.PrimaryOnly, quiescence: false);
     }
 
     /// <summary>After healing: one read of every given key at R=N, which read-repairs every replica.</summary>
@@ -66,15 +66,16 @@ internal sealed class Workload
         int replicas = _cluster.FinalPlacement.EffectiveReplicas;
         foreach (string key in keys)
         {
-            Issue(-1, coordinators[next], ClientOperation.Get, key, null, replicas, quiescence: true);
+            Issue(-1, coordinators[next], ClientOperation.Get, key, null, replicas, primaryOnly: true, quiescence: true);
             next = (next + 1) % coordinators.Count;
         }
     }
 
-    private void Issue(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency, bool quiescence)
+    private void Issue(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency, bool primaryOnly, bool quiescence)
     {
         var record = OpRecord.Invoked(_byRequestId.Count, client, coordinator, operation, key, value, consistency,
             _cluster.NowMicros, SimCluster.EpochMicros, quiescence);
+        record.PrimaryOnly = primaryOnly;
         _byRequestId.Add(record);
         _cluster.History.Add(record);
         if (_cluster.Tracing) _cluster.Trace($"invoke {record}");
@@ -85,7 +86,7 @@ internal sealed class Workload
             return;
         }
         _inFlight.Add(record.Id, record);
-        node.Engine.OnClientRequest(new ClientRequest(record.Id, operation, key, value, consistency));
+        node.Engine.OnClientRequest(new ClientRequest(record.Id, operation, key, value, consistency, primaryOnly));
         _cluster.CheckInvariants(coordinator);
     }
 

@@ -61,7 +61,8 @@ public sealed class CodecTests
             select (Message)new RepairPushAck(id, ok),
             from sequence in ArbMap.Default.GeneratorFor<long>() from ring in ArbMap.Default.GeneratorFor<long>()
             from held in Gen.Choose(0, 1 << 16) from keys in ArbMap.Default.GeneratorFor<long>() from bytes in ArbMap.Default.GeneratorFor<long>()
-            select (Message)new Heartbeat(sequence, ring, held, keys, bytes),
+            from hints in Gen.Choose(0, int.MaxValue)
+            select (Message)new Heartbeat(sequence, ring, held, keys, bytes, hints),
             from version in ArbMap.Default.GeneratorFor<long>() from claimant in Gen.Choose(0, int.MaxValue)
             select (Message)new RingDigest(version, claimant),
             from state in ArbMap.Default.GeneratorFor<byte[]>()
@@ -77,7 +78,15 @@ public sealed class CodecTests
             from p in Gen.Choose(0, 1 << 16)
             select (Message)new TransferDone(kind, node, p),
             from id in ArbMap.Default.GeneratorFor<long>() from version in ArbMap.Default.GeneratorFor<long>()
-            select (Message)new ReplicaRefused(id, version))
+            select (Message)new ReplicaRefused(id, version),
+            from id in ArbMap.Default.GeneratorFor<long>() from key in Keys from v in Versions from value in Values from target in Gen.Choose(0, int.MaxValue)
+            select (Message)new HintedWrite(id, key, v, value, target),
+            from id in ArbMap.Default.GeneratorFor<long>() from key in Keys
+            select (Message)new HintedRead(id, key),
+            from id in ArbMap.Default.GeneratorFor<long>() from key in Keys from v in Versions from value in Values
+            select (Message)new HintReplay(id, key, v, value),
+            from id in ArbMap.Default.GeneratorFor<long>() from ok in ArbMap.Default.GeneratorFor<bool>()
+            select (Message)new HintReplayAck(id, ok))
         .ToArbitrary();
 
     private static bool IsValidUnicode(string s)

@@ -14,8 +14,9 @@ namespace Meteora.Tests.Sim;
 internal sealed class ManualCluster
 {
     public ManualCluster(int nodes, int replicationFactor = 3, int partitions = 64, RepairOptions? repair = null,
-        Func<int, Meteora.Engine.Membership.RingState?>? rings = null)
+        Func<int, Meteora.Engine.Membership.RingState?>? rings = null, Meteora.Engine.Handoff.HintOptions? hints = null)
     {
+        Hints = hints ?? new Meteora.Engine.Handoff.HintOptions();
         Placement = new ReplicaPlacement(RingLayout.Create(partitions, Enumerable.Range(0, nodes)), replicationFactor);
         Repair = repair ?? new RepairOptions { AntiEntropyIntervalMs = 0 };
         Hosts = Enumerable.Range(0, nodes).Select(id => new Host(this, id, rings?.Invoke(id))).ToList();
@@ -33,6 +34,8 @@ internal sealed class ManualCluster
     public Host HostOf(int id) => Hosts.Single(h => h.Node.NodeId == id);
 
     public RepairOptions Repair { get; }
+
+    public Meteora.Engine.Handoff.HintOptions Hints { get; }
 
     /// <summary>Fires timers until every node's Merkle trees are built (the rebuild runs in timer-driven slices).</summary>
     public void BuildTrees()
@@ -113,13 +116,24 @@ internal sealed class ManualCluster
             _cluster = cluster;
             _random = (ulong)id * 1000;
             Storage = new InMemoryStorage();
-            var options = new NodeOptions { NodeId = id, ReplicationFactor = cluster.Placement.ReplicationFactor, RequestTimeoutMs = 500, Repair = cluster.Repair, PeerAddress = peerAddress };
+            _options = new NodeOptions { NodeId = id, ReplicationFactor = cluster.Placement.ReplicationFactor, RequestTimeoutMs = 500, Repair = cluster.Repair, PeerAddress = peerAddress, Hints = cluster.Hints };
             Node = joinSeed is { } seed
-                ? MeteoraNode.Join(options, partitions ?? cluster.Placement.PartitionCount, seed, this, this, this, Storage, this, this)
-                : new MeteoraNode(options, cluster.Placement, this, this, this, Storage, this, this, ring: ring);
+                ? MeteoraNode.Join(_options, partitions ?? cluster.Placement.PartitionCount, seed, this, this, this, Storage, this, this)
+                : new MeteoraNode(_options, cluster.Placement, this, this, this, Storage, this, this, ring: ring);
         }
 
-        public MeteoraNode Node { get; }
+        private readonly NodeOptions _options;
+
+        /// <summary>A crash (every write not yet durable is lost, timers and messages to it vanish) and a restart from the disk.</summary>
+        public void CrashAndRestart()
+        {
+            Storage.Crash();
+            Timers.Clear();
+            _cluster.InFlight.RemoveAll(m => m.To == Node.NodeId || m.From == Node.NodeId);
+            Node = new MeteoraNode(_options, _cluster.Placement, this, this, this, Storage, this, this);
+        }
+
+        public MeteoraNode Node { get; private set; }
         public InMemoryStorage Storage { get; }
         public List<ClientResult> Results { get; } = [];
         public List<TimerId> Timers { get; } = [];

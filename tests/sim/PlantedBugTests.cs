@@ -13,6 +13,7 @@ public sealed class PlantedBugTests
     [InlineData(PlantedBug.LwwNoTieBreak, null)]
     [InlineData(PlantedBug.ReadIgnoresR, "freshness")]
     [InlineData(PlantedBug.MerkleSkipLeaf, "convergence")]
+    [InlineData(PlantedBug.HintDeletedBeforeAck, "handoff")]
     public void A_sweep_of_at_most_100_seeds_catches_the_planted_bug(PlantedBug bug, string? expectedCheck)
     {
         for (ulong seed = 1; seed <= 100; seed++)

@@ -16,8 +16,9 @@ public sealed class SharedCheckerTests
     private static long _nextId;
 
     private static OpRecord Op(ClientOperation operation, string key, string? value, long invoke, long complete,
-        ClientStatus status, long version, int consistency = 2, int coordinator = 0, string? result = null) => new()
+        ClientStatus status, long version, int consistency = 2, int coordinator = 0, string? result = null, bool primaryOnly = true) => new()
     {
+        PrimaryOnly = primaryOnly,
         Id = Interlocked.Increment(ref _nextId),
         Client = 0,
         Coordinator = coordinator,
@@ -112,6 +113,24 @@ public sealed class SharedCheckerTests
         violations.Clear();
         Checker.CheckFreshness([first, second, weak], 3, new PurgeLog(), violations);
         Assert.Empty(violations);
+    }
+
+    /// <summary>A sloppy quorum (fallbacks counted) does not intersect a later quorum until its hints are delivered: neither side is checked.</summary>
+    [Fact]
+    public void Freshness_checks_only_strict_reads_against_strict_writes()
+    {
+        OpRecord strictWrite = Op(ClientOperation.Set, "k", "a", 10, 20, ClientStatus.Ok, 5);
+        OpRecord sloppyWrite = Op(ClientOperation.Set, "k", "b", 30, 40, ClientStatus.Ok, 35, primaryOnly: false);
+        OpRecord sloppyRead = Op(ClientOperation.Get, "k", null, 50, 60, ClientStatus.NotFound, 0, primaryOnly: false);
+        OpRecord strictRead = Op(ClientOperation.Get, "k", null, 50, 60, ClientStatus.Ok, 5, result: "a");
+        var violations = new List<Violation>();
+        Checker.CheckFreshness([strictWrite, sloppyWrite, sloppyRead, strictRead], 3, new PurgeLog(), violations);
+        Assert.Empty(violations); // the strict read saw the strict write; the sloppy write and read promise nothing
+
+        OpRecord staleStrictRead = Op(ClientOperation.Get, "k", null, 50, 60, ClientStatus.NotFound, 0);
+        Checker.CheckFreshness([strictWrite, sloppyWrite, staleStrictRead], 3, new PurgeLog(), violations);
+        Violation v = Assert.Single(violations);
+        Assert.Equal([staleStrictRead.Id, strictWrite.Id], v.OpIds);
     }
 
     [Fact]

@@ -83,26 +83,29 @@ internal sealed class Coordinator
         }
         int partition = Token.OfKey(request.Key).Partition(placement.PartitionCount);
         int[] replicas = placement.PreferenceArray(partition); // shared, read-only
+        int[] fallbacks = request.PrimaryOnly ? NoNodes : placement.FallbackArray(partition);
         long requestId = _nextRequestId++;
         _scheduler.StartTimer(new TimerId(TimerOwner.ClientRequest, requestId), RequestTimeoutMicros());
-        if (request.Operation == ClientOperation.Get) StartRead(requestId, request, replicas, required);
-        else StartWrite(requestId, request, replicas, required, _ring.PendingReplicas(partition));
+        if (request.Operation == ClientOperation.Get) StartRead(requestId, request, replicas, fallbacks, required);
+        else StartWrite(requestId, request, replicas, fallbacks, required, _ring.PendingReplicas(partition));
     }
 
-    private void StartRead(long requestId, ClientRequest request, int[] replicas, int required)
+    private static readonly int[] NoNodes = [];
+
+    private void StartRead(long requestId, ClientRequest request, int[] replicas, int[] fallbacks, int required)
     {
         int deciding = (_options.PlantedBugs & PlantedBug.ReadIgnoresR) != 0 ? 1 : required;
-        _reads.Add(requestId, new PendingRead(requestId, request, replicas, required, deciding, _order));
+        _reads.Add(requestId, new PendingRead(requestId, request, replicas, fallbacks, required, deciding, _order));
         var message = new ReplicaRead(requestId, request.Key);
         SendToLiveReplicas(replicas, message);
     }
 
     /// <param name="pending">Nodes a running ring change moves the partition to: they get the write too
     /// (Cassandra's pending ranges), but their acks do not count, since reads do not ask them yet.</param>
-    private void StartWrite(long requestId, ClientRequest request, int[] replicas, int required, int[] pending)
+    private void StartWrite(long requestId, ClientRequest request, int[] replicas, int[] fallbacks, int required, int[] pending)
     {
         var written = new StoredValue(_versions.Next(), request.Operation == ClientOperation.Set ? request.Value : null);
-        _writes.Add(requestId, new PendingWrite(requestId, request, replicas, required, written));
+        _writes.Add(requestId, new PendingWrite(requestId, request, replicas, fallbacks, pending, required, written));
         var message = new ReplicaWrite(requestId, request.Key, written.Version, written.Value);
         SendToLiveReplicas(replicas, message);
         foreach (int node in pending)
@@ -145,8 +148,8 @@ internal sealed class Coordinator
     private void OnWriteAnswer(int replica, long requestId, bool ok)
     {
         if (!_writes.TryGetValue(requestId, out PendingWrite? write)) return;
-        int index = Array.IndexOf(write.Replicas, replica);
-        if (index < 0) return; // not a replica of this request: ignore, never count
+        int index = write.SlotOf(replica);
+        if (index < 0) return; // not a replica or stand-in of this request: ignore, never count
         if (ok) _counters.ReplicaWriteAcks++;
         else _counters.ReplicaWriteFailures++;
         Act(write, write.Quorum.Add(index, ok));
@@ -156,7 +159,7 @@ internal sealed class Coordinator
     public void OnReadReply(int replica, ReplicaReadReply reply)
     {
         if (!_reads.TryGetValue(reply.RequestId, out PendingRead? read)) return;
-        int index = Array.IndexOf(read.Replicas, replica);
+        int index = read.SlotOf(replica);
         if (index < 0) return;
         _counters.ReplicaReadReplies++;
         StoredValue? value = reply.AsStoredValue();
@@ -174,22 +177,63 @@ internal sealed class Coordinator
         switch (message)
         {
             case ReplicaWrite write:
-                OnWriteAnswer(toNode, write.RequestId, ok: false);
+                OnWriteUnreachable(toNode, write.RequestId);
+                break;
+            case HintedWrite hinted:
+                OnWriteUnreachable(toNode, hinted.RequestId);
                 break;
             case ReplicaRead request:
-                FailRead(toNode, request.RequestId);
+                FailRead(toNode, request.RequestId, standIn: true);
+                break;
+            case HintedRead hinted:
+                FailRead(toNode, hinted.RequestId, standIn: true);
                 break;
         }
     }
 
-    /// <summary>A replica no longer serves the key's partition (our ring is older): its read counts as failed.</summary>
-    public void OnReadRefused(int replica, ReplicaRefused refused) => FailRead(replica, refused.RequestId);
+    /// <summary>
+    /// A replica (or its stand-in) of a write cannot be reached: a sloppy write sends it to the next
+    /// fallback with a hint naming the primary, and only when none is left does the slot fail.
+    /// </summary>
+    private void OnWriteUnreachable(int node, long requestId)
+    {
+        if (!_writes.TryGetValue(requestId, out PendingWrite? write)) return;
+        int slot = write.SlotOf(node);
+        if (slot < 0 || write.Quorum.HasAnswered(slot)) return;
+        int standIn = ChooseStandIn(write, slot, write.Pending);
+        if (standIn < 0)
+        {
+            OnWriteAnswer(node, requestId, ok: false);
+            return;
+        }
+        _counters.HintedWritesSent++;
+        StoredValue written = write.Written;
+        _outbox.Send(standIn, new HintedWrite(requestId, write.Client.Key, written.Version, written.Value, write.Replicas[slot]));
+    }
 
-    private void FailRead(int replica, long requestId)
+    /// <summary>The fallback now standing in for <paramref name="slot"/>, or -1 (strict request, or none left).</summary>
+    private int ChooseStandIn(PendingRequest request, int slot, int[] pending)
+    {
+        if (request.Fallbacks.Length == 0) return -1;
+        request.StandIns ??= new StandIns(request.Fallbacks, request.Replicas.Length);
+        return request.StandIns.Choose(slot, _detector, pending);
+    }
+
+    /// <summary>A replica no longer serves the key's partition (our ring is older): its read counts as failed.</summary>
+    public void OnReadRefused(int replica, ReplicaRefused refused) => FailRead(replica, refused.RequestId, standIn: false);
+
+    /// <param name="standIn">The replica is unreachable: a sloppy read asks a fallback's hints in its place.</param>
+    private void FailRead(int replica, long requestId, bool standIn)
     {
         if (!_reads.TryGetValue(requestId, out PendingRead? read)) return;
-        int index = Array.IndexOf(read.Replicas, replica);
-        if (index < 0) return;
+        int index = read.SlotOf(replica);
+        if (index < 0 || read.Quorum.HasAnswered(index)) return;
+        int fallback = standIn ? ChooseStandIn(read, index, NoNodes) : -1;
+        if (fallback >= 0)
+        {
+            _outbox.Send(fallback, new HintedRead(requestId, read.Client.Key));
+            return;
+        }
         _counters.ReplicaReadFailures++;
         Act(read, read.Quorum.AddFailure(index));
         if (read.Quorum.AllAnswered) FinishRead(read);
@@ -224,7 +268,7 @@ internal sealed class Coordinator
         var message = new ReadRepair(read.Client.Key, newest.Version, newest.Value);
         for (int i = 0; i < read.Replicas.Length; i++)
         {
-            if (!repair.IsTarget(i)) continue;
+            if (!repair.IsTarget(i) || read.StoodIn(i)) continue; // a fallback's hints are not a replica to repair
             _outbox.Send(read.Replicas[i], message);
             _counters.ReadRepairsSent++;
             if (_buggify.Fires(BuggifySite.DuplicateReadRepair)) _outbox.Send(read.Replicas[i], message);
@@ -240,7 +284,7 @@ internal sealed class Coordinator
                 Respond(write.Client, ClientStatus.Ok, write.Written.Value, write.Written.Version, q.Acks, q.Required, null);
                 break;
             case QuorumDecision.Unavailable:
-                string reason = q.CannotSucceed ? $"{q.Failures} of {q.ReplicaCount} replicas failed or were unreachable" : "timed out";
+                string reason = q.CannotSucceed ? $"{q.Failures} of {q.ReplicaCount} replicas failed or were unreachable{Missing(write, q)}" : "timed out";
                 RespondUnavailable(write.Client, q.Acks, q.Required, reason);
                 break;
         }
@@ -259,10 +303,25 @@ internal sealed class Coordinator
                 Respond(read.Client, ClientStatus.NotFound, null, newest?.Version ?? WriteVersion.Zero, q.Replies, read.Required, null);
                 break;
             case QuorumDecision.Unavailable:
-                string reason = q.CannotSucceed ? $"{q.Failures} of {q.ReplicaCount} replicas were unreachable" : "timed out";
+                string reason = q.CannotSucceed ? $"{q.Failures} of {q.ReplicaCount} replicas were unreachable{Missing(read, q)}" : "timed out";
                 RespondUnavailable(read.Client, q.Replies, read.Required, reason);
                 break;
         }
+    }
+
+    /// <summary>" (node 3, node 5; ...)": the primaries that failed, so an operator knows whom to look at.</summary>
+    private static string Missing(PendingRequest request, QuorumCore q)
+    {
+        var text = new System.Text.StringBuilder(" (");
+        for (int i = 0; i < request.Replicas.Length; i++)
+        {
+            if (!q.HasFailed(i)) continue;
+            if (text.Length > 2) text.Append(", ");
+            text.Append("node ").Append(request.Replicas[i]);
+        }
+        text.Append(request.Client.PrimaryOnly ? "; primary replicas only, fallbacks not counted)"
+            : request.Fallbacks.Length == 0 ? "; no fallback node past the first N)" : "; no fallback left to stand in)");
+        return text.ToString();
     }
 
     private void RespondUnavailable(ClientRequest client, int acks, int required, string reason) =>

@@ -33,6 +33,12 @@ public abstract class QuorumCore
 
     private protected bool TryAnswer(int index, bool failed) => _replicas.TryAnswer(index, failed);
 
+    /// <summary>Replica <paramref name="index"/> answered (or failed) already.</summary>
+    public bool HasAnswered(int index) => _replicas.HasAnswered(index);
+
+    /// <summary>Replica <paramref name="index"/> failed (nacked, unreachable, or no stand-in could be found for it).</summary>
+    public bool HasFailed(int index) => _replicas.HasFailed(index);
+
     private protected bool Replied(int index) => _replicas.HasAnswered(index) && !_replicas.HasFailed(index);
 
     /// <summary>The request's timeout fired: unavailable unless already decided.</summary>

@@ -14,6 +14,9 @@ public sealed record Hint(int Target, long Sequence, string Key, WriteVersion Ve
     /// <summary>Bytes counted against the hint bounds: key, value and a fixed header.</summary>
     public long SizeBytes => 48 + 2L * Key.Length + (Value?.Length ?? 0);
 
+    /// <summary>The largest <see cref="SizeBytes"/> a hint can have.</summary>
+    public const long MaxSizeBytes = 48 + 2L * Limits.MaxKeySizeBytes + Limits.MaxValueSizeBytes;
+
     public StoredValue AsStoredValue() => new(Version, Value);
 
     public bool Equals(Hint? other) =>

@@ -30,6 +30,7 @@ public sealed class MeteoraNode
     private readonly MembershipRoom _membership;
     private readonly RingGossip _gossip;
     private readonly PartitionStreaming _streaming;
+    private readonly Handoff.HintedHandoff _handoff;
     private readonly IStorage _storage;
     private readonly IClock _clock;
 
@@ -95,7 +96,8 @@ public sealed class MeteoraNode
         _membership = new MembershipRoom(options, _view, storage, _outbox, scheduler, clock, random, _detector, joinSeed);
         if (ring is not null) _membership.Adopt(ring); // before the other rooms: they read the view as they start
         _coordinator = new Coordinator(options, _view, versions, order, _outbox, scheduler, responder, buggify, random, _detector, Counters);
-        _store = new ReplicaStore(options, _view, storage, versions, order, _outbox, scheduler, buggify);
+        _store = new ReplicaStore(options, _view, storage, versions, order, _outbox, scheduler, clock, Counters, buggify);
+        _handoff = new Handoff.HintedHandoff(options, _view, storage, _outbox, scheduler, clock, _detector);
         _antiEntropy = new AntiEntropy(options, _view, _store, _outbox, scheduler, clock, random, Counters);
         _gossip = new RingGossip(options, _view, _membership, _outbox, scheduler, random, _detector, joinSeed);
         _streaming = new PartitionStreaming(options, _view, _antiEntropy.Context, _detector, scheduler, clock, Counters, configuredMember: joinSeed is null);
@@ -112,6 +114,7 @@ public sealed class MeteoraNode
         _gossip.Start();
         _membership.Start();
         _streaming.Start();
+        _handoff.Start();
     }
 
     private static ReplicaPlacement CheckPlacement(NodeOptions options, ReplicaPlacement placement)
@@ -179,8 +182,8 @@ public sealed class MeteoraNode
     /// <summary>Why the cluster refused this node's join (the host should stop with it); null otherwise.</summary>
     public string? JoinRefused => _membership.JoinRefused;
 
-    /// <summary>This node left the ring (leave or remove completed) and has handed off and dropped all its data.</summary>
-    public bool Departed => _streaming.Departed;
+    /// <summary>This node left the ring (leave or remove completed), has handed off and dropped all its data, and delivered (or dropped) every hint it held.</summary>
+    public bool Departed => _streaming.Departed && _handoff.Pending == 0;
 
     /// <summary>Partitions this node holds data for (replica now, receiving, or handing off).</summary>
     public int PartitionsHeld => _store.Trees.Count;
@@ -199,7 +202,7 @@ public sealed class MeteoraNode
     private Heartbeat SelfReport(long sequence, IStorage storage)
     {
         (long keys, long bytes) = storage.EstimateSize();
-        return new Heartbeat(sequence, _view.Version, _store.Trees.Count, keys, bytes);
+        return new Heartbeat(sequence, _view.Version, _store.Trees.Count, keys, bytes, _handoff.Pending);
     }
 
     /// <summary>Without real addresses (the simulator, tests) members are named after their ids.</summary>
@@ -216,6 +219,12 @@ public sealed class MeteoraNode
 
     /// <summary>The current layout's placement (reads and quorums); null while a joining node has no ring.</summary>
     public ReplicaPlacement? Placement => _view.State?.CurrentPlacement;
+
+    /// <summary>Hinted handoff: hints held now and what became of those held since start.</summary>
+    public Handoff.HintStats HintStats() => _handoff.Stats();
+
+    /// <summary>Hints this node holds now (cheap: no per-target figures).</summary>
+    public int HintsPending => _handoff.Pending;
 
     /// <summary>Coordinator requests still waiting for replicas or their timeout.</summary>
     public int PendingRequestCount => _coordinator.PendingCount;
@@ -281,6 +290,7 @@ public sealed class MeteoraNode
             case TimerOwner.Gossip: _gossip.OnTimer(); break;
             case TimerOwner.Membership: _membership.OnTimer(); break;
             case TimerOwner.Streaming: _streaming.OnTimer(); break;
+            case TimerOwner.Handoff: _handoff.OnTimer(); break;
             default: throw new ArgumentOutOfRangeException(nameof(timer), timer, "unknown timer owner");
         }
         DeliverLocal();
@@ -288,7 +298,8 @@ public sealed class MeteoraNode
 
     public void OnStorageCompleted(long completionToken, bool durable)
     {
-        _store.OnCompleted(completionToken, durable);
+        if (Handoff.HintedHandoff.OwnsToken(completionToken)) _handoff.OnCompleted(completionToken, durable);
+        else _store.OnCompleted(completionToken, durable);
         DeliverLocal();
     }
 
@@ -301,6 +312,7 @@ public sealed class MeteoraNode
     {
         ArgumentNullException.ThrowIfNull(message);
         _coordinator.OnSendFailed(toNode, message);
+        _handoff.OnSendFailed(message);
         DeliverLocal();
     }
 
@@ -326,6 +338,10 @@ public sealed class MeteoraNode
             case MessageKind.RingChangeReply: _membership.OnReply(fromNode, (RingChangeReply)message); break;
             case MessageKind.TransferDone: _membership.OnTransferDone(fromNode, (TransferDone)message); break;
             case MessageKind.ReplicaRefused: _coordinator.OnReadRefused(fromNode, (ReplicaRefused)message); break;
+            case MessageKind.HintedWrite: _handoff.OnHintedWrite(fromNode, (HintedWrite)message); break;
+            case MessageKind.HintedRead: _handoff.OnHintedRead(fromNode, (HintedRead)message); break;
+            case MessageKind.HintReplay: _store.OnHintReplay(fromNode, (HintReplay)message); break;
+            case MessageKind.HintReplayAck: _handoff.OnReplayAck(fromNode, (HintReplayAck)message); break;
             case MessageKind.MerkleHashesRequest or MessageKind.MerkleHashesReply or MessageKind.LeafEntriesRequest
                 or MessageKind.LeafEntriesReply or MessageKind.RepairPullRequest or MessageKind.RepairPullReply
                 or MessageKind.RepairPushAck:
@@ -358,5 +374,6 @@ public sealed class MeteoraNode
         _detector.CheckInvariants(deep);
         _membership.CheckInvariants(deep);
         _streaming.CheckInvariants(deep);
+        _handoff.CheckInvariants(deep);
     }
 }

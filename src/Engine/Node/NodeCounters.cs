@@ -21,6 +21,12 @@ public sealed class NodeCounters
     /// <summary>Coordinator: reads the transport could not send.</summary>
     public long ReplicaReadFailures;
 
+    /// <summary>Coordinator: writes sent to a fallback node with a hint, because a primary was unreachable.</summary>
+    public long HintedWritesSent;
+
+    /// <summary>Replica: replayed hints acked without storing, because they are older than the tombstone grace period and the key is absent (a purged tombstone may have deleted them).</summary>
+    public long HintsObsolete;
+
     /// <summary>Coordinator: read-repair messages sent to stale replicas.</summary>
     public long ReadRepairsSent;
 

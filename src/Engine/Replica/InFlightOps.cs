@@ -7,6 +7,7 @@ internal enum AckKind : byte
 {
     ClientWrite = 1,
     RepairPush = 2,
+    HintReplay = 3,
 }
 
 internal readonly record struct AckTo(int Node, AckKind Kind, long RequestId);

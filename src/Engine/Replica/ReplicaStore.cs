@@ -28,6 +28,8 @@ internal sealed class ReplicaStore
     private readonly VersionOrder _order;
     private readonly Outbox _outbox;
     private readonly IScheduler _scheduler;
+    private readonly IClock _clock;
+    private readonly NodeCounters _counters;
     private readonly IBuggify _buggify;
     private readonly long _buggifyDelayMicros;
     private readonly bool _ackBeforeDurable;
@@ -37,8 +39,10 @@ internal sealed class ReplicaStore
     private bool _rebuilding;
 
     public ReplicaStore(NodeOptions options, RingView ring, IStorage storage, VersionClock versions,
-        VersionOrder order, Outbox outbox, IScheduler scheduler, IBuggify buggify)
+        VersionOrder order, Outbox outbox, IScheduler scheduler, IClock clock, NodeCounters counters, IBuggify buggify)
     {
+        _clock = clock;
+        _counters = counters;
         _nodeId = options.NodeId;
         _ring = ring;
         _storage = storage;
@@ -157,6 +161,27 @@ internal sealed class ReplicaStore
     public void OnReadRepair(ReadRepair repair) =>
         Apply(PartitionOf(repair.Key), repair.Key, new StoredValue(repair.Version, repair.Value), ackTo: null);
 
+    /// <summary>
+    /// A fallback replays a hint. A hint older than the tombstone grace period for a key this replica does
+    /// not hold is acked without being stored: a tombstone newer than it may have been purged here (it is
+    /// older than the grace period too), and storing the hint would resurrect the key (Cassandra bounds
+    /// hints by gc_grace for the same reason). A key that is held is safe: LWW keeps whatever is newer.
+    /// </summary>
+    public void OnHintReplay(int fromNode, HintReplay replay)
+    {
+        int partition = PartitionOf(replay.Key);
+        var ack = new AckTo(fromNode, AckKind.HintReplay, replay.RequestId);
+        if (_ring.Serves(partition) && !Dropping(partition) && replay.Version.TimestampMicros < _repair.PurgeCutoffMicros(_clock.NowMicros)
+            && Read(partition, replay.Key) is null)
+        {
+            _versions.Observe(replay.Version);
+            _counters.HintsObsolete++;
+            SendAck(ack, durable: true);
+            return;
+        }
+        Apply(partition, replay.Key, new StoredValue(replay.Version, replay.Value), ack);
+    }
+
     public void OnRepairPush(int fromNode, RepairPush push) =>
         Apply(PartitionOf(push.Key), push.Key, new StoredValue(push.Version, push.Value), new AckTo(fromNode, AckKind.RepairPush, push.RequestId));
 
@@ -258,6 +283,11 @@ internal sealed class ReplicaStore
         if (to.Kind == AckKind.RepairPush)
         {
             _outbox.Send(to.Node, new RepairPushAck(to.RequestId, durable));
+            return;
+        }
+        if (to.Kind == AckKind.HintReplay)
+        {
+            _outbox.Send(to.Node, new HintReplayAck(to.RequestId, durable));
             return;
         }
         var ack = new ReplicaWriteAck(to.RequestId, durable);

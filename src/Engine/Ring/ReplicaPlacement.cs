@@ -8,6 +8,7 @@ namespace Meteora.Engine.Ring;
 public sealed class ReplicaPlacement
 {
     private readonly int[][] _preferenceLists;
+    private readonly int[][] _fallbackLists;
 
     public ReplicaPlacement(RingLayout layout, int replicationFactor)
     {
@@ -21,9 +22,14 @@ public sealed class ReplicaPlacement
         ReplicationFactor = replicationFactor;
         EffectiveReplicas = Math.Min(replicationFactor, layout.NodeCount);
         _preferenceLists = new int[layout.PartitionCount][];
+        _fallbackLists = new int[layout.PartitionCount][];
+        // Up to N fallbacks: enough to stand in for every primary, and Q x 2N ints at most.
+        int walked = Math.Min(layout.NodeCount, EffectiveReplicas * 2);
         for (int p = 0; p < layout.PartitionCount; p++)
         {
-            _preferenceLists[p] = Walk(layout, p, EffectiveReplicas);
+            int[] nodes = Walk(layout, p, walked);
+            _preferenceLists[p] = nodes[..EffectiveReplicas];
+            _fallbackLists[p] = nodes[EffectiveReplicas..];
         }
     }
 
@@ -51,6 +57,23 @@ public sealed class ReplicaPlacement
     {
         PreferenceList(partition); // bounds check with its message
         return _preferenceLists[partition];
+    }
+
+    /// <summary>
+    /// The nodes after the first N on the walk clockwise from the partition, in walk order (Dynamo
+    /// section 4.6): where a sloppy quorum sends a write, with a hint, when a primary is down. At most
+    /// N; empty when the ring has no more than N nodes.
+    /// </summary>
+    public ReadOnlySpan<int> FallbackList(int partition)
+    {
+        PreferenceList(partition); // bounds check with its message
+        return _fallbackLists[partition];
+    }
+
+    internal int[] FallbackArray(int partition)
+    {
+        PreferenceList(partition);
+        return _fallbackLists[partition];
     }
 
     public bool IsReplica(int partition, int node) => PreferenceList(partition).Contains(node);

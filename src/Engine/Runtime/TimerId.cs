@@ -32,6 +32,9 @@ public enum TimerOwner : byte
 
     /// <summary>The partition streaming room's tick: transfer and handoff sessions, drops (id: tick number).</summary>
     Streaming = 10,
+
+    /// <summary>The hinted-handoff room's tick: replays to targets that came back, expired hints (id: tick number).</summary>
+    Handoff = 11,
 }
 
 /// <summary>A timer's identity: its owner plus an id drawn from that owner's own counter.</summary>

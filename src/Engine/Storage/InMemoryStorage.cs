@@ -123,6 +123,19 @@ public sealed class InMemoryStorage : IStorage
 
     public bool HasDurableHint(int target, long sequence) => _durableHints.ContainsKey((target, sequence));
 
+    public Hint? VisibleHint(int target, long sequence) => _visibleHints.GetValueOrDefault((target, sequence));
+
+    /// <summary>Bytes of the visible hints (<see cref="Hint.SizeBytes"/>), for one target or (null) all.</summary>
+    public long VisibleHintBytes(int? target)
+    {
+        long bytes = 0;
+        foreach (Hint hint in _visibleHints.Values)
+        {
+            if (target is null || hint.Target == target) bytes += hint.SizeBytes;
+        }
+        return bytes;
+    }
+
     private void CompleteHint(PendingOperation op, bool durable)
     {
         if (op.Hint is { } hint)

@@ -18,7 +18,7 @@ public sealed partial class TimelineBrowserTests
     private static readonly string[] SmallArgs = ["--nodes", "3", "--ops", "40", "--clients", "4", "--keys", "6"];
 
     /// <summary>Planted bug read-ignores-r: seed 6 of this small run fails freshness, naming two operations.</summary>
-    private static readonly string[] PlantedArgs = ["--nodes", "3", "--ops", "60", "--clients", "4", "--keys", "5", "--plant", "read-ignores-r"];
+    private static readonly string[] PlantedArgs = ["--nodes", "3", "--ops", "60", "--clients", "4", "--keys", "5", "--plant", "read-ignores-r", "--strict-percent", "100"];
     private const ulong PlantedSeed = 6;
 
     [Fact]
