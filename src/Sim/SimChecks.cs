@@ -37,6 +37,11 @@ internal static class SimChecks
                 violations.Add(new Violation(ViolationKind.Convergence, $"membership: node{node.Id} left the ring but still holds {node.Storage.VisibleCount} keys", [], [node.Id]));
                 continue;
             }
+            if (cluster.DepartedNodes.Contains(node.Id) && node.Storage.HintCount > 0)
+            {
+                violations.Add(new Violation(ViolationKind.Handoff, $"handoff: node{node.Id} left the ring but still holds {node.Storage.HintCount} hints", [], [node.Id]));
+                continue;
+            }
             if (!node.Up) continue;
             for (int p = 0; p < placement.PartitionCount; p++)
             {
