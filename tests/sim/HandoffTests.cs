@@ -211,4 +211,33 @@ public sealed class HandoffTests
         Assert.Equal((0, 1), (stats.Pending, stats.Refused));
         Assert.Equal(0, cluster.HostOf(fallback).Storage.HintCount);
     }
+
+    /// <summary>Five nodes, N=3: two fallbacks per key. The first, full for this target, refuses; the second stands in.</summary>
+    [Fact]
+    public void A_fallback_that_refuses_is_passed_over_for_the_next_one()
+    {
+        var cluster = new ManualCluster(5, hints: new HintOptions { MaxBytesPerTarget = 1_024, MaxBytesTotal = 1_024 });
+        var (replicas, key) = cluster.KeyWithReplicas(r => r[0] == 0);
+        int partition = Meteora.Engine.Hashing.Token.OfKey(key).Partition(cluster.Placement.PartitionCount);
+        int[] fallbacks = cluster.Placement.FallbackList(partition).ToArray();
+        Assert.Equal(2, fallbacks.Length);
+
+        RequestWithOneUnreachable(cluster, ClientRequest.Set(1, key, new byte[600], 3), replicas[2]);
+        cluster.Settle();
+        RequestWithOneUnreachable(cluster, ClientRequest.Set(2, key, new byte[600], 3), replicas[2]);
+        cluster.Settle();
+
+        Assert.All(cluster.Hosts[0].Results, r => Assert.Equal(ClientStatus.Ok, r.Status));
+        Assert.Equal(2, cluster.Hosts[0].Results.Count);
+        Assert.Equal((1, 1), (cluster[fallbacks[0]].HintStats().Stored, cluster[fallbacks[0]].HintStats().Refused));
+        Assert.Equal(1, cluster[fallbacks[1]].HintStats().Stored);
+
+        // A third write finds both fallbacks full: the slot fails at once, naming the primary, not at the timeout.
+        RequestWithOneUnreachable(cluster, ClientRequest.Set(3, key, new byte[600], 3), replicas[2]);
+        cluster.Settle();
+        ClientResult third = cluster.Hosts[0].Results.Last();
+        Assert.Equal(ClientStatus.Unavailable, third.Status);
+        Assert.Contains($"node {replicas[2]}", third.Error);
+        Assert.Equal(0, cluster[0].PendingRequestCount);
+    }
 }

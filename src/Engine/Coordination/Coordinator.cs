@@ -143,17 +143,31 @@ internal sealed class Coordinator
     /// <summary>Every version this node stores or hears of moves its clock (hybrid logical clock).</summary>
     public void Observe(WriteVersion version) => _versions.Observe(version);
 
-    public void OnWriteAck(int replica, ReplicaWriteAck ack) => OnWriteAnswer(replica, ack.RequestId, ack.Ok);
+    public void OnWriteAck(int replica, ReplicaWriteAck ack)
+    {
+        // A fallback that refuses a hint (its bounds are full, or it is leaving) is passed over like an unreachable one.
+        if (!ack.Ok && _writes.TryGetValue(ack.RequestId, out PendingWrite? write) && write.StandIns?.SlotOf(replica) >= 0)
+        {
+            OnWriteUnreachable(replica, ack.RequestId);
+            return;
+        }
+        OnWriteAnswer(replica, ack.RequestId, ack.Ok);
+    }
 
     private void OnWriteAnswer(int replica, long requestId, bool ok)
     {
         if (!_writes.TryGetValue(requestId, out PendingWrite? write)) return;
         int index = write.SlotOf(replica);
         if (index < 0) return; // not a replica or stand-in of this request: ignore, never count
+        OnSlotAnswer(write, index, ok);
+    }
+
+    private void OnSlotAnswer(PendingWrite write, int slot, bool ok)
+    {
         if (ok) _counters.ReplicaWriteAcks++;
         else _counters.ReplicaWriteFailures++;
-        Act(write, write.Quorum.Add(index, ok));
-        if (write.Quorum.AllAnswered) _writes.Remove(requestId);
+        Act(write, write.Quorum.Add(slot, ok));
+        if (write.Quorum.AllAnswered) _writes.Remove(write.RequestId);
     }
 
     public void OnReadReply(int replica, ReplicaReadReply reply)
@@ -203,7 +217,7 @@ internal sealed class Coordinator
         int standIn = ChooseStandIn(write, slot, write.Pending);
         if (standIn < 0)
         {
-            OnWriteAnswer(node, requestId, ok: false);
+            OnSlotAnswer(write, slot, ok: false); // by slot: a stand-in that failed is no longer mapped to it
             return;
         }
         _counters.HintedWritesSent++;
