@@ -80,14 +80,16 @@ internal sealed class AckOracle(SimCluster cluster)
         {
             if (hint.Key == sent.Key && hint.Version == sent.Version && hint.Target == sent.HintTarget) return;
         }
+        Report(new Violation(ViolationKind.AckBeforeDurable,
+            $"ack before durable: fallback node{fallback} acked its hint of {sent.Key} v={sent.Version} for node{sent.HintTarget} to node{coordinator} " +
+            $"(request {requestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms before the hint was durable",
+            [], [fallback, coordinator]) { Key = sent.Key });
+    }
+
+    private void Report(Violation violation)
+    {
         _violationCount++;
-        if (_violations.Count < MaxReported)
-        {
-            _violations.Add(new Violation(ViolationKind.AckBeforeDurable,
-                $"ack before durable: fallback node{fallback} acked its hint of {sent.Key} v={sent.Version} for node{sent.HintTarget} to node{coordinator} " +
-                $"(request {requestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms before the hint was durable",
-                [], [fallback, coordinator]) { Key = sent.Key });
-        }
+        if (_violations.Count < MaxReported) _violations.Add(violation);
     }
 
     private void CheckAck(int from, int to, long requestId)
@@ -119,13 +121,9 @@ internal sealed class AckOracle(SimCluster cluster)
         // Likewise an ack held back past a handoff: the replica handed the partition (with this write,
         // durable by then) to its new replicas and dropped it (all,membership seed 141 --joiners 3).
         if (replica.DroppedAtMicros(partition) > sent.SentMicros) return;
-        _violationCount++;
-        if (_violations.Count < MaxReported)
-        {
-            _violations.Add(new Violation(ViolationKind.AckBeforeDurable,
-                $"ack before durable: node{from} acked {written.Key} v={written.Version} to node{to} " +
-                $"(request {requestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms while its disk holds v={durable}",
-                [], [from, to]) { Key = written.Key });
-        }
+        Report(new Violation(ViolationKind.AckBeforeDurable,
+            $"ack before durable: node{from} acked {written.Key} v={written.Version} to node{to} " +
+            $"(request {requestId}) at {(cluster.NowMicros - SimCluster.EpochMicros) / 1000.0:F3}ms while its disk holds v={durable}",
+            [], [from, to]) { Key = written.Key });
     }
 }
