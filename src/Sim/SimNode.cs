@@ -194,6 +194,8 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
             host.ScheduleDiskCompletion();
         }
 
+        public bool SupportsHints => inner.SupportsHints;
+
         public void WriteHint(Meteora.Engine.Handoff.Hint hint, long completionToken)
         {
             if (host._cluster.Tracing) host._cluster.Trace($"node{host.Id} stores hint {hint.Target}/{hint.Sequence} {hint.Key} v={hint.Version} (disk op {completionToken})");

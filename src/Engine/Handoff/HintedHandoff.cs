@@ -113,6 +113,7 @@ internal sealed class HintedHandoff
     private string? Refusal(Hint hint)
     {
         if (hint.Target == _self) return "a node is never its own fallback";
+        if (!_storage.SupportsHints) return "this node's store keeps no hints";
         // A node outside the ring may be about to exit: it takes no new hints (it still replays those it holds).
         if (!_ring.IsMember) return "not a member";
         if (_log.BytesFor(hint.Target) + hint.SizeBytes > _options.MaxBytesPerTarget) return "per-target bound";

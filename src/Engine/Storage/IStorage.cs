@@ -51,6 +51,9 @@ public interface IStorage
     void WriteRingState(byte[] encoded) =>
         throw new NotSupportedException($"{GetType().Name} cannot persist the ring state");
 
+    /// <summary>Whether <see cref="WriteHint"/> works; a store without hints makes this node refuse to be a fallback (it nacks hinted writes).</summary>
+    bool SupportsHints => false;
+
     /// <summary>
     /// Stores a hint (a write this node keeps for a replica that was down) apart from the replica data
     /// (RocksDB: the <c>hints</c> column family, keyed by target then sequence). Visible to

@@ -95,6 +95,8 @@ public sealed class InMemoryStorage : IStorage
         _pending.Enqueue(new PendingOperation(completionToken, null, null, Purge: false, DropPartition: partition));
     }
 
+    public bool SupportsHints => true;
+
     public void WriteHint(Hint hint, long completionToken)
     {
         ArgumentNullException.ThrowIfNull(hint);
