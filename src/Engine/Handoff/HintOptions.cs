@@ -29,13 +29,13 @@ public sealed record HintOptions
 
     public void Validate()
     {
-        Check(WindowMs is >= 1 and <= MaxWindowMs, $"hint window must be in 1..{MaxWindowMs} ms");
-        Check(MaxBytesPerTarget is >= 1024 and <= MaxBytesLimit, $"hint bytes per target must be in 1024..{MaxBytesLimit}");
-        Check(MaxBytesTotal >= MaxBytesPerTarget && MaxBytesTotal <= MaxBytesLimit, $"total hint bytes must be in {MaxBytesPerTarget} (the per-target bound)..{MaxBytesLimit}");
-        Check(ReplayBytesPerSecond is >= 1024 and <= 10L * 1024 * 1024 * 1024, "hint replay rate must be in 1024..10 GiB/s");
-        Check(MaxInFlightBytesPerTarget is >= 1024 and <= 1L << 30, "hint bytes in flight per target must be in 1024..1 GiB");
-        Check(ReplayTimeoutMs is >= 1 and <= 600_000, "hint replay timeout must be in 1..600000 ms");
-        Check(TickMs is >= 1 and <= 60_000, "hint tick must be in 1..60000 ms");
+        Check(WindowMs is >= 1 and <= MaxWindowMs, $"WindowMs must be in 1..{MaxWindowMs}");
+        Check(MaxBytesPerTarget is >= 1024 and <= MaxBytesLimit, $"MaxBytesPerTarget must be in 1024..{MaxBytesLimit}");
+        Check(MaxBytesTotal >= MaxBytesPerTarget && MaxBytesTotal <= MaxBytesLimit, $"MaxBytesTotal must be in {MaxBytesPerTarget} (MaxBytesPerTarget)..{MaxBytesLimit}");
+        Check(ReplayBytesPerSecond is >= 1024 and <= 10L * 1024 * 1024 * 1024, "ReplayBytesPerSecond must be in 1024..10737418240");
+        Check(MaxInFlightBytesPerTarget is >= 1024 and <= 1L << 30, "MaxInFlightBytesPerTarget must be in 1024..1073741824");
+        Check(ReplayTimeoutMs is >= 1 and <= 600_000, "ReplayTimeoutMs must be in 1..600000");
+        Check(TickMs is >= 1 and <= 60_000, "TickMs must be in 1..60000");
     }
 
     private static void Check(bool ok, string message)

@@ -51,8 +51,12 @@ internal sealed class HintedHandoff
 
     private readonly record struct Replay(HintEntry Entry, int Destination, long SentMicros);
 
-    public HintedHandoff(NodeOptions options, RingView ring, IStorage storage, Outbox outbox, IScheduler scheduler, IClock clock, FailureDetector detector)
+    private readonly NodeCounters _counters;
+
+    public HintedHandoff(NodeOptions options, RingView ring, IStorage storage, Outbox outbox, IScheduler scheduler, IClock clock, FailureDetector detector,
+        NodeCounters counters)
     {
+        _counters = counters;
         _self = options.NodeId;
         _options = options.Hints;
         _ring = ring;
@@ -64,6 +68,18 @@ internal sealed class HintedHandoff
         _deleteOnSend = (options.PlantedBugs & PlantedBug.HintDeletedBeforeAck) != 0;
         _throttle = new ReplayThrottle(_options.ReplayBytesPerSecond);
         Load();
+        Publish();
+    }
+
+    /// <summary>Copies the figures into the node's counters, which hosts read from other threads (metrics scrapes).</summary>
+    private void Publish()
+    {
+        _counters.HintsPending = _log.Count;
+        _counters.HintsBytesPending = _log.Bytes;
+        _counters.HintsStored = Stored;
+        _counters.HintsDelivered = Delivered;
+        _counters.HintsDropped = Dropped;
+        _counters.HintsRefused = Refused;
     }
 
     /// <summary>A restart reloads every hint the store kept; sequences continue after the highest.</summary>
@@ -98,6 +114,7 @@ internal sealed class HintedHandoff
         if (refusal is not null)
         {
             Refused++;
+            Publish();
             _outbox.Send(fromNode, new ReplicaWriteAck(write.RequestId, false));
             return;
         }
@@ -107,6 +124,7 @@ internal sealed class HintedHandoff
         long token = NextToken();
         _writing.Add(token, (entry, new AckTo(fromNode, write.RequestId)));
         _storage.WriteHint(hint, token);
+        Publish();
     }
 
     /// <summary>Why this node cannot keep <paramref name="hint"/> (null: it can).</summary>
@@ -146,11 +164,13 @@ internal sealed class HintedHandoff
                 Forget(written.Entry); // never acked, so nothing was promised
             }
             _outbox.Send(written.Ack.Node, new ReplicaWriteAck(written.Ack.RequestId, durable));
+            Publish();
             return;
         }
         if (!_deleting.Remove(token, out HintEntry? deleted)) throw new InvalidOperationException($"hint token {token} is not in flight");
         // A failed delete left the hint on disk: hold it again, it replays once more (replays are idempotent).
         if (!durable) _log.Add(deleted);
+        Publish();
     }
 
     public void OnTimer()
@@ -161,6 +181,7 @@ internal sealed class HintedHandoff
         DropExpired(now);
         ReplayReady(now);
         ScheduleTick();
+        Publish();
     }
 
     /// <summary>Hints older than the window are dropped and counted, oldest first (sequence order is storage order).</summary>
@@ -282,6 +303,7 @@ internal sealed class HintedHandoff
         Delivered++;
         Count(replay.Entry.Hint.Target, delivered: 1);
         Delete(replay.Entry);
+        Publish();
     }
 
     /// <summary>The transport could not deliver a replay: its hint goes out again later.</summary>

@@ -97,7 +97,7 @@ public sealed class MeteoraNode
         if (ring is not null) _membership.Adopt(ring); // before the other rooms: they read the view as they start
         _coordinator = new Coordinator(options, _view, versions, order, _outbox, scheduler, responder, buggify, random, _detector, Counters);
         _store = new ReplicaStore(options, _view, storage, versions, order, _outbox, scheduler, clock, Counters, buggify);
-        _handoff = new Handoff.HintedHandoff(options, _view, storage, _outbox, scheduler, clock, _detector);
+        _handoff = new Handoff.HintedHandoff(options, _view, storage, _outbox, scheduler, clock, _detector, Counters);
         _antiEntropy = new AntiEntropy(options, _view, _store, _outbox, scheduler, clock, random, Counters);
         _gossip = new RingGossip(options, _view, _membership, _outbox, scheduler, random, _detector, joinSeed);
         _streaming = new PartitionStreaming(options, _view, _antiEntropy.Context, _detector, scheduler, clock, Counters, configuredMember: joinSeed is null);

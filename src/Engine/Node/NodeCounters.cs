@@ -27,6 +27,14 @@ public sealed class NodeCounters
     /// <summary>Replica: replayed hints acked without storing, because they are older than the tombstone grace period and the key is absent (a purged tombstone may have deleted them).</summary>
     public long HintsObsolete;
 
+    /// <summary>Handoff: hints held now and their bytes (gauges), and since start hints stored, delivered, dropped past the window, and refused by the bounds.</summary>
+    public long HintsPending;
+    public long HintsBytesPending;
+    public long HintsStored;
+    public long HintsDelivered;
+    public long HintsDropped;
+    public long HintsRefused;
+
     /// <summary>Coordinator: read-repair messages sent to stale replicas.</summary>
     public long ReadRepairsSent;
 

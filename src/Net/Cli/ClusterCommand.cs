@@ -21,6 +21,7 @@ public static class ClusterCommand
         var w = new Option<int?>("--w") { Description = "Default write consistency W (default majority of N)" };
 
         var repair = new RepairSettings();
+        var hints = new HintSettings();
 
         var command = new Command("cluster", "Run a local development cluster (one child process per node)");
         foreach (Option option in new Option[] { nodes, data, host, httpPort, peerPort, partitions, n, r, w })
@@ -28,12 +29,16 @@ public static class ClusterCommand
             command.Options.Add(option);
         }
         foreach (Option option in repair.Options) command.Options.Add(option);
+        foreach (Option option in hints.Options) command.Options.Add(option);
         command.SetAction(parse =>
         {
             // Validated here once, so a bad value is one line and exit 2 rather than K failing children.
             var repairFlags = new Dictionary<string, string?>();
             repair.PutFlags(parse, repairFlags);
-            RepairSettings.From(new ConfigurationBuilder().AddInMemoryCollection(repairFlags).Build().GetSection(NodeConfig.Section));
+            hints.PutFlags(parse, repairFlags);
+            IConfigurationSection given = new ConfigurationBuilder().AddInMemoryCollection(repairFlags).Build().GetSection(NodeConfig.Section);
+            RepairSettings.From(given);
+            HintSettings.From(given);
             var options = new ClusterOptions
             {
                 Nodes = parse.GetValue(nodes),
@@ -45,7 +50,7 @@ public static class ClusterCommand
                 ReplicationFactor = parse.GetValue(n),
                 ReadConsistency = parse.GetValue(r),
                 WriteConsistency = parse.GetValue(w),
-                NodeArgs = repair.ForwardedArgs(parse),
+                NodeArgs = [.. repair.ForwardedArgs(parse), .. hints.ForwardedArgs(parse)],
             };
             return new ClusterSupervisor(options, Console.Out).Run();
         });

@@ -46,6 +46,7 @@ public static class NodeCommand
         var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when standard input closes (used by `meteora cluster`)", Hidden = true };
 
         var repair = new RepairSettings();
+        var hints = new HintSettings();
 
         var command = new Command("node", "Run one Meteora node");
         foreach (Option option in new Option[] { id, host, httpPort, peerPort, data, peers, join, peerAddress, streamRate, config, partitions, n, r, w, timeoutMs, logLevel, secretFile, tlsCert, tlsKey, tlsCa, apiTokenFile, adminTokenFile, maxConnections, maxPerClient, heartbeatMs, phiThreshold, diskReserve, plant, exitWithParent })
@@ -53,6 +54,7 @@ public static class NodeCommand
             command.Options.Add(option);
         }
         foreach (Option option in repair.Options) command.Options.Add(option);
+        foreach (Option option in hints.Options) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var flags = new Dictionary<string, string?>();
@@ -83,6 +85,7 @@ public static class NodeCommand
             Put(flags, "DiskReserveBytes", parse.GetValue(diskReserve));
             Put(flags, "PlantedBugs", parse.GetValue(plant));
             repair.PutFlags(parse, flags);
+            hints.PutFlags(parse, flags);
             if (parse.GetValue(exitWithParent)) flags[$"{NodeConfig.Section}:ExitWithParent"] = "true";
             if (parse.GetValue(logLevel) is { } level) flags["Logging:LogLevel:Default"] = level;
 

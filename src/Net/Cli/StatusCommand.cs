@@ -54,7 +54,7 @@ public static class StatusCommand
             : "no change in progress";
         text.AppendLine(CultureInfo.InvariantCulture, $"Node {status.GetProperty("node").GetInt32()}: ring version {version}, claimant {status.GetProperty("claimant").GetInt32()}, {change}");
         text.AppendLine("Status=Up/Down, State=Normal/Joining/Leaving");
-        var rows = new List<string[]> { new[] { "--", "ID", "Address", "Keys", "Load", "Owned", "Replicated", "Held", "Ring" } };
+        var rows = new List<string[]> { new[] { "--", "ID", "Address", "Keys", "Load", "Owned", "Replicated", "Held", "Hints", "Ring" } };
         var differing = new List<string>();
         foreach (JsonElement m in status.GetProperty("members").EnumerateArray())
         {
@@ -71,6 +71,7 @@ public static class StatusCommand
                 m.GetProperty("partitionsOwned").GetInt32().ToString(CultureInfo.InvariantCulture),
                 m.GetProperty("partitionsReplicated").GetInt32().ToString(CultureInfo.InvariantCulture),
                 Number(m.GetProperty("partitionsHeld")),
+                Number(m.GetProperty("hintsPending")),
                 differs ? ring + " *" : ring,
             ]);
         }

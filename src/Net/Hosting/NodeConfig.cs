@@ -55,6 +55,9 @@ public sealed record NodeConfig
     /// <summary>Merkle trees, anti-entropy and tombstone purges ("Meteora:Repair" section, see <see cref="RepairSettings"/>).</summary>
     public RepairOptions Repair { get; init; } = new();
 
+    /// <summary>Hinted handoff: window, bounds and replay rate ("Meteora:Hints" section, see <see cref="HintSettings"/>).</summary>
+    public Engine.Handoff.HintOptions Hints { get; init; } = new();
+
     /// <summary>Heartbeat interval and phi threshold of the failure detector.</summary>
     public Engine.Membership.FailureDetectorOptions FailureDetector { get; init; } = new();
 
@@ -108,6 +111,7 @@ public sealed record NodeConfig
         PlantedBugs = PlantedBugs,
         PeerAddress = AdvertisedPeerAddress,
         StreamBytesPerSecond = StreamBytesPerSecond,
+        Hints = Hints,
     };
 
     /// <summary>Reads and validates the section; problems throw <see cref="CliUsageException"/> naming the setting.</summary>
@@ -141,6 +145,7 @@ public sealed record NodeConfig
             WriteConsistency = Int(s, "WriteConsistency", null),
             RequestTimeoutMs = Int(s, "RequestTimeoutMs", 1000)!.Value,
             Repair = RepairSettings.From(s),
+            Hints = HintSettings.From(s),
             FailureDetector = new Engine.Membership.FailureDetectorOptions
             {
                 HeartbeatIntervalMs = Int(s, "HeartbeatIntervalMs", 200)!.Value,

@@ -39,12 +39,13 @@ public sealed record RingResponse(int Partitions, int ReplicationFactor, int[] N
 public sealed record RingMember(int Id, string Address, string Status, bool? Up);
 
 /// <summary>
-/// One row of <c>GET /meteora/status</c>: a member as this node knows it. keys, bytes, partitionsHeld and
-/// ringVersion are what the member reported of itself in its last heartbeat (this node: now); null when
-/// none arrived. ringVersionDiffers: it reports another ring version than this node holds.
+/// One row of <c>GET /meteora/status</c>: a member as this node knows it. keys, bytes, partitionsHeld,
+/// hintsPending (hints it holds for replicas that were down) and ringVersion are what the member reported
+/// of itself in its last heartbeat (this node: now); null when none arrived. ringVersionDiffers: it reports
+/// another ring version than this node holds.
 /// </summary>
 public sealed record StatusMember(int Id, string Address, bool? Up, string Status, string State, long? Keys, long? Bytes,
-    int PartitionsOwned, int PartitionsReplicated, int? PartitionsHeld, long? RingVersion, bool RingVersionDiffers, bool Self);
+    int PartitionsOwned, int PartitionsReplicated, int? PartitionsHeld, long? HintsPending, long? RingVersion, bool RingVersionDiffers, bool Self);
 
 /// <summary><c>GET /meteora/status</c>: this node's ring (version, claimant, change in progress) and one row per member.</summary>
 public sealed record StatusResponse(int Node, long RingVersion, int Claimant, string? Change, int PendingTransfers, StatusMember[] Members);
@@ -107,7 +108,29 @@ public sealed record MetricsResponse(
     long PeerSendFailuresReported,
     long PeerAuthenticationFailures,
     long HttpConnectionsRefused,
-    RepairMetrics Repair);
+    RepairMetrics Repair,
+    HintMetrics? Hints);
+
+/// <summary>
+/// Hinted handoff on this node (null when the loop did not answer in time): hints held now
+/// (<see cref="Pending"/>, <see cref="BytesPending"/>) and, since start, stored, delivered (the owner
+/// acked durably), dropped (past the window), refused (bounds full); writes this node coordinated that
+/// went to a fallback (<see cref="HintedWritesSent"/>); replayed hints this node ignored as older than
+/// the tombstone grace period (<see cref="Obsolete"/>). Per target: the hints held for each node.
+/// </summary>
+public sealed record HintMetrics(long Pending, long Stored, long Delivered, long Dropped, long BytesPending, long Refused,
+    long HintedWritesSent, long Obsolete, IReadOnlyList<HintTargetMetrics> PerTarget)
+{
+    public static HintMetrics From(Meteora.Engine.Handoff.HintStats stats, Meteora.Engine.Node.NodeCounters counters)
+    {
+        var perTarget = new List<HintTargetMetrics>(stats.PerTarget.Count);
+        foreach (var t in stats.PerTarget) perTarget.Add(new HintTargetMetrics(t.Target, t.Pending, t.Stored, t.Delivered, t.Dropped, t.BytesPending));
+        return new HintMetrics(stats.Pending, stats.Stored, stats.Delivered, stats.Dropped, stats.BytesPending, stats.Refused,
+            counters.HintedWritesSent, counters.HintsObsolete, perTarget);
+    }
+}
+
+public sealed record HintTargetMetrics(int Target, long Pending, long Stored, long Delivered, long Dropped, long BytesPending);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(GetResponse))]

@@ -45,7 +45,7 @@ internal static class ClusterStatusApi
             rows[i] = new StatusMember(member.NodeId, member.PeerAddress, StatusApi.IsUp(runtime, seen.Value.Peers, member.NodeId),
                 StatusApi.StatusName(member.Status), State(StatusApi.IsUp(runtime, seen.Value.Peers, member.NodeId), member.Status),
                 report?.KeysHeld, report?.BytesHeld, placement.Layout.Contains(member.NodeId) ? placement.Layout.PartitionsOwnedBy(member.NodeId) : 0,
-                loadIndex < 0 ? 0 : load.PartitionsReplicated[loadIndex], report?.PartitionsHeld, version,
+                loadIndex < 0 ? 0 : load.PartitionsReplicated[loadIndex], report?.PartitionsHeld, report?.HintsPending, version,
                 version is { } v && v != ring.Version, self);
         }
         await JsonReplies.Write(context, StatusCodes.Status200OK,

@@ -76,12 +76,13 @@ public static class MeteoraHttpApi
     private static async Task GetAsync(HttpContext context)
     {
         string key = KeyFromPath(context, GetPrefix);
-        if (!TryConsistency(context, "readConsistency", out int? consistency, out string? error))
+        if (!TryConsistency(context, "readConsistency", out int? consistency, out string? error)
+            || !TryPrimaryOnly(context, "primaryRead", out bool primaryOnly, out error))
         {
             await JsonReplies.Error(context, StatusCodes.Status400BadRequest, error!);
             return;
         }
-        ClientResult? result = await SubmitAsync(context, ClientOperation.Get, key, null, consistency);
+        ClientResult? result = await SubmitAsync(context, ClientOperation.Get, key, null, consistency, primaryOnly);
         if (result is null) return;
         switch (result.Status)
         {
@@ -103,7 +104,8 @@ public static class MeteoraHttpApi
 
     private static async Task SetAsync(HttpContext context)
     {
-        if (!TryConsistency(context, "writeConsistency", out int? consistency, out string? error))
+        if (!TryConsistency(context, "writeConsistency", out int? consistency, out string? error)
+            || !TryPrimaryOnly(context, "primaryWrite", out bool primaryOnly, out error))
         {
             await JsonReplies.Error(context, StatusCodes.Status400BadRequest, error!);
             return;
@@ -139,7 +141,7 @@ public static class MeteoraHttpApi
             return;
         }
         if (await RefuseWriteAsync(context)) return;
-        ClientResult? result = await SubmitAsync(context, ClientOperation.Set, key!, value, consistency);
+        ClientResult? result = await SubmitAsync(context, ClientOperation.Set, key!, value, consistency, primaryOnly);
         if (result is null) return;
         if (result.Status == ClientStatus.Ok)
         {
@@ -154,13 +156,14 @@ public static class MeteoraHttpApi
     private static async Task DeleteAsync(HttpContext context)
     {
         string key = KeyFromPath(context, DeletePrefix);
-        if (!TryConsistency(context, "writeConsistency", out int? consistency, out string? error))
+        if (!TryConsistency(context, "writeConsistency", out int? consistency, out string? error)
+            || !TryPrimaryOnly(context, "primaryWrite", out bool primaryOnly, out error))
         {
             await JsonReplies.Error(context, StatusCodes.Status400BadRequest, error!);
             return;
         }
         if (await RefuseWriteAsync(context)) return;
-        ClientResult? result = await SubmitAsync(context, ClientOperation.Delete, key, null, consistency);
+        ClientResult? result = await SubmitAsync(context, ClientOperation.Delete, key, null, consistency, primaryOnly);
         if (result is null) return;
         if (result.Status == ClientStatus.Ok)
         {
@@ -185,13 +188,13 @@ public static class MeteoraHttpApi
     }
 
     /// <summary>Runs the request on the loop; null if a reply was already written (node stopping or stuck).</summary>
-    private static async Task<ClientResult?> SubmitAsync(HttpContext context, ClientOperation operation, string key, byte[]? value, int? consistency)
+    private static async Task<ClientResult?> SubmitAsync(HttpContext context, ClientOperation operation, string key, byte[]? value, int? consistency, bool primaryOnly)
     {
         NodeRuntime runtime = Runtime(context);
         var limit = TimeSpan.FromMilliseconds(runtime.Config.RequestTimeoutMs + ResponseGraceMs);
         try
         {
-            return await runtime.Gateway.SubmitAsync(operation, key, value, consistency, context.RequestAborted).WaitAsync(limit, context.RequestAborted);
+            return await runtime.Gateway.SubmitAsync(operation, key, value, consistency, context.RequestAborted, primaryOnly).WaitAsync(limit, context.RequestAborted);
         }
         catch (TimeoutException)
         {
@@ -237,6 +240,28 @@ public static class MeteoraHttpApi
             return Uri.UnescapeDataString(encoded);
         }
         return context.Request.RouteValues["key"] as string ?? "";
+    }
+
+    /// <summary>
+    /// <c>primaryRead</c> / <c>primaryWrite</c> (Riak's PR/PW): true counts only the key's N primary replicas
+    /// toward R or W; false or absent is a sloppy quorum, where fallback nodes stand in for down primaries.
+    /// </summary>
+    private static bool TryPrimaryOnly(HttpContext context, string name, out bool primaryOnly, out string? error)
+    {
+        primaryOnly = false;
+        error = null;
+        if (!context.Request.Query.TryGetValue(name, out var values)) return true;
+        if (values.Count != 1)
+        {
+            error = $"{name} is given {values.Count} times";
+            return false;
+        }
+        if (!bool.TryParse(values[0], out primaryOnly))
+        {
+            error = $"{name} must be true or false, got '{values[0]}'";
+            return false;
+        }
+        return true;
     }
 
     private static bool TryConsistency(HttpContext context, string name, out int? consistency, out string? error)

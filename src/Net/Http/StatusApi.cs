@@ -99,8 +99,8 @@ internal static class StatusApi
     {
         NodeRuntime runtime = MeteoraHttpApi.Runtime(context);
         RepairOptions repairOptions = runtime.Config.Repair;
-        (RepairStatus? Running, long Purged)? repair =
-            await BrieflyAsync(runtime, context, node => ((RepairStatus? Running, long Purged)?)(node.RunningRepair, node.TombstonesPurged));
+        (RepairStatus? Running, long Purged, HintMetrics Hints)? loop = await BrieflyAsync(runtime, context,
+            node => ((RepairStatus? Running, long Purged, HintMetrics Hints)?)(node.RunningRepair, node.TombstonesPurged, HintMetrics.From(node.HintStats(), node.Counters)));
         PeerInboundStats inbound = context.RequestServices.GetRequiredService<PeerInboundContext>().Stats;
         long sent = 0, dropped = 0;
         foreach (PeerLink link in runtime.Transport.Links)
@@ -109,12 +109,12 @@ internal static class StatusApi
             dropped += link.DroppedFrames;
         }
         var repairMetrics = new RepairMetrics(repairOptions.MerkleDepth, repairOptions.AntiEntropyIntervalMs, repairOptions.TombstoneGraceMs,
-            repair?.Purged, repair?.Running is { } running ? RepairStatusResponse.From(running) : null);
+            loop?.Purged, loop?.Running is { } running ? RepairStatusResponse.From(running) : null);
         await JsonReplies.Write(context, StatusCodes.Status200OK,
             new MetricsResponse(runtime.Config.NodeId, runtime.Loop.EventsRun, runtime.Storage.CompletedCount, runtime.Storage.SyncCount,
                 inbound.FramesReceived, inbound.ConnectionsAccepted, inbound.ConnectionsRejected, sent, dropped,
                 runtime.Transport.SendFailuresReported, inbound.AuthenticationFailures,
-                context.RequestServices.GetRequiredService<HttpConnectionLimit>().Refused, repairMetrics),
+                context.RequestServices.GetRequiredService<HttpConnectionLimit>().Refused, repairMetrics, loop?.Hints),
             ApiJsonContext.Api.MetricsResponse);
     }
 

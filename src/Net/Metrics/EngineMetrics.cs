@@ -24,6 +24,14 @@ public sealed class EngineMetrics
     private readonly Counter _keysRepaired;
     private readonly Counter _repairBytes;
     private readonly Gauge _jobRunning;
+    private readonly Gauge _hintsPending;
+    private readonly Gauge _hintsBytesPending;
+    private readonly Counter _hintsStored;
+    private readonly Counter _hintsDelivered;
+    private readonly Counter _hintsDropped;
+    private readonly Counter _hintsRefused;
+    private readonly Counter _hintsObsolete;
+    private readonly Counter _hintedWrites;
 
     public EngineMetrics(IMetricFactory factory, NodeCounters counters)
     {
@@ -46,6 +54,14 @@ public sealed class EngineMetrics
         _keysRepaired = factory.CreateCounter("meteora_repair_keys_repaired_total", "Keys that finished repair sessions pushed to or pulled from a peer.");
         _repairBytes = factory.CreateCounter("meteora_repair_sent_bytes_total", "Encoded bytes of the repair messages that finished sessions sent.");
         _jobRunning = factory.CreateGauge("meteora_repair_job_running", "1 while a repair job (background or on-demand) runs on this node, else 0.");
+        _hintsPending = factory.CreateGauge("meteora_hints_pending", "Hints this node holds for replicas that were down (hinted handoff).");
+        _hintsBytesPending = factory.CreateGauge("meteora_hints_bytes_pending", "Bytes of the hints this node holds, as counted against its hint bounds.");
+        _hintsStored = factory.CreateCounter("meteora_hints_stored_total", "Hints this node stored durably as a fallback.");
+        _hintsDelivered = factory.CreateCounter("meteora_hints_delivered_total", "Hints this node replayed and deleted after the owner's durable ack.");
+        _hintsDropped = factory.CreateCounter("meteora_hints_dropped_total", "Hints this node dropped because they were older than the hint window.");
+        _hintsRefused = factory.CreateCounter("meteora_hints_refused_total", "Hinted writes this node refused because its hint bounds were full.");
+        _hintsObsolete = factory.CreateCounter("meteora_hints_obsolete_total", "Replayed hints this node acked without storing: older than the tombstone grace period for a key it lacks.");
+        _hintedWrites = factory.CreateCounter("meteora_hinted_writes_total", "Writes this node coordinated that went to a fallback with a hint because a primary was unreachable.");
     }
 
     /// <summary>Before each scrape: copies the engine's counts.</summary>
@@ -67,5 +83,13 @@ public sealed class EngineMetrics
         _repairBytes.IncTo(Volatile.Read(ref c.RepairBytesSent));
         // Clamped: a job that starts or finishes between these reads shows correctly at the next scrape.
         _jobRunning.Set(Math.Clamp(Volatile.Read(ref c.RepairJobsStarted) - done - failed, 0, 1));
+        _hintsPending.Set(Volatile.Read(ref c.HintsPending));
+        _hintsBytesPending.Set(Volatile.Read(ref c.HintsBytesPending));
+        _hintsStored.IncTo(Volatile.Read(ref c.HintsStored));
+        _hintsDelivered.IncTo(Volatile.Read(ref c.HintsDelivered));
+        _hintsDropped.IncTo(Volatile.Read(ref c.HintsDropped));
+        _hintsRefused.IncTo(Volatile.Read(ref c.HintsRefused));
+        _hintsObsolete.IncTo(Volatile.Read(ref c.HintsObsolete));
+        _hintedWrites.IncTo(Volatile.Read(ref c.HintedWritesSent));
     }
 }

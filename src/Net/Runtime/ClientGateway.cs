@@ -22,11 +22,12 @@ public sealed class ClientGateway : IClientResponder
     /// <summary>Latency per operation and outcome; set before the first request.</summary>
     public Metrics.ClientMetrics? Metrics { get; set; }
 
-    public async Task<ClientResult> SubmitAsync(ClientOperation operation, string key, byte[]? value, int? consistency, CancellationToken cancellationToken)
+    public async Task<ClientResult> SubmitAsync(ClientOperation operation, string key, byte[]? value, int? consistency, CancellationToken cancellationToken,
+        bool primaryOnly = false)
     {
         EventLoop loop = _loop ?? throw new InvalidOperationException("gateway is not attached to an event loop");
         long id = Interlocked.Increment(ref _nextId);
-        var request = new ClientRequest(id, operation, key, value, consistency);
+        var request = new ClientRequest(id, operation, key, value, consistency, primaryOnly);
         var completion = new TaskCompletionSource<ClientResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         long started = Stopwatch.GetTimestamp();
         await loop.PostAsync(new ClientRequestEvent(this, request, completion), cancellationToken).ConfigureAwait(false);

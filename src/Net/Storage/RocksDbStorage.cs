@@ -43,6 +43,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
 
     private RocksDb _db;
     private ColumnFamilyHandle _data;
+    private ColumnFamilyHandle _hints;
     private ColumnFamilyHandle _metadata;
 
     /// <summary>Held by the I/O thread around a WAL sync and by the loop thread around a reopen.</summary>
@@ -69,6 +70,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         _db = db;
         Guard = guard;
         _data = db.GetColumnFamily(DataFamily);
+        _hints = db.GetColumnFamily(HintsFamily);
         _metadata = db.GetColumnFamily(MetadataFamily);
         _sink = sink;
         Path = path;
@@ -242,6 +244,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
                 _db.Dispose();
                 _db = OpenDb(Path);
                 _data = _db.GetColumnFamily(DataFamily);
+                _hints = _db.GetColumnFamily(HintsFamily);
                 _metadata = _db.GetColumnFamily(MetadataFamily);
             }
             catch (IOException e)
@@ -353,6 +356,56 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             Count(ok);
         }
         Enqueue(new PendingOperation(completionToken, ok));
+    }
+
+    public bool SupportsHints => true;
+
+    /// <summary>A hint goes to the hints family through the same WAL and group commit as data: acked only after the fsync covering it.</summary>
+    public void WriteHint(Meteora.Engine.Handoff.Hint hint, long completionToken)
+    {
+        ArgumentNullException.ThrowIfNull(hint);
+        Span<byte> key = stackalloc byte[HintCodec.KeyBytes];
+        HintCodec.EncodeKey(hint.Target, hint.Sequence, key);
+        AppendHintChange(key, HintCodec.EncodeValue(hint), completionToken);
+    }
+
+    /// <summary>Removes a delivered or dropped hint; completes like a write (a crash before its sync may bring the hint back: replays are idempotent).</summary>
+    public void DeleteHint(int target, long sequence, long completionToken)
+    {
+        Span<byte> key = stackalloc byte[HintCodec.KeyBytes];
+        HintCodec.EncodeKey(target, sequence, key);
+        AppendHintChange(key, null, completionToken);
+    }
+
+    private void AppendHintChange(ReadOnlySpan<byte> key, byte[]? value, long completionToken)
+    {
+        bool applied = false;
+        if (ReadyToWrite())
+        {
+            try
+            {
+                if (value is null) _db.Remove(key.ToArray(), _hints, _appendWithoutSync);
+                else _db.Put(key, value, _hints, _appendWithoutSync);
+                applied = true;
+            }
+            catch (RocksDbException)
+            {
+                _walBroken = true; // not applied: reported as failed, in order
+            }
+        }
+        Count(applied);
+        Enqueue(new PendingOperation(completionToken, applied));
+    }
+
+    /// <summary>Every hint in the family, by target then sequence (the key order); a corrupt record stops the start with its reason.</summary>
+    public void ReadHints(List<Meteora.Engine.Handoff.Hint> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using Iterator iterator = _db.NewIterator(_hints);
+        for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
+        {
+            output.Add(HintCodec.Decode(iterator.Key(), iterator.Value()));
+        }
     }
 
     /// <summary>RocksDB's own estimates for the data family (status pages only).</summary>

@@ -11,13 +11,13 @@ public sealed class StatusCommandTests
     {
         using JsonDocument status = JsonDocument.Parse("""
             {"node":0,"ringVersion":12,"claimant":0,"change":"join of node 3","pendingTransfers":5,"members":[
-              {"id":0,"address":"127.0.0.1:7000","up":true,"status":"normal","state":"UN","keys":1000,"bytes":2097152,"partitionsOwned":22,"partitionsReplicated":64,"partitionsHeld":64,"ringVersion":12,"ringVersionDiffers":false,"self":true},
-              {"id":3,"address":"127.0.0.1:7003","up":false,"status":"joining","state":"DJ","keys":null,"bytes":null,"partitionsOwned":0,"partitionsReplicated":0,"partitionsHeld":null,"ringVersion":9,"ringVersionDiffers":true,"self":false}]}
+              {"id":0,"address":"127.0.0.1:7000","up":true,"status":"normal","state":"UN","keys":1000,"bytes":2097152,"partitionsOwned":22,"partitionsReplicated":64,"partitionsHeld":64,"hintsPending":17,"ringVersion":12,"ringVersionDiffers":false,"self":true},
+              {"id":3,"address":"127.0.0.1:7003","up":false,"status":"joining","state":"DJ","keys":null,"bytes":null,"partitionsOwned":0,"partitionsReplicated":0,"partitionsHeld":null,"hintsPending":null,"ringVersion":9,"ringVersionDiffers":true,"self":false}]}
             """);
         string[] lines = StatusCommand.Render(status.RootElement).Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("Node 0: ring version 12, claimant 0, join of node 3 in progress, 5 transfers pending", lines[0]);
-        Assert.Matches(@"^UN\s+0 \(this\)\s+127\.0\.0\.1:7000\s+1000\s+2\.0 MiB\s+22\s+64\s+64\s+12$", lines[3]);
-        Assert.Matches(@"^DJ\s+3\s+127\.0\.0\.1:7003\s+\?\s+\?\s+0\s+0\s+\?\s+9 \*$", lines[4]);
+        Assert.Matches(@"^UN\s+0 \(this\)\s+127\.0\.0\.1:7000\s+1000\s+2\.0 MiB\s+22\s+64\s+64\s+17\s+12$", lines[3]);
+        Assert.Matches(@"^DJ\s+3\s+127\.0\.0\.1:7003\s+\?\s+\?\s+0\s+0\s+\?\s+\?\s+9 \*$", lines[4]);
         Assert.Equal("* node 3 reports ring version 9, this node holds 12: the ring has not converged", lines[5]);
     }
 

@@ -102,6 +102,8 @@ public sealed class HttpApiTests(ThreeNodeClusterFixture fixture) : IClassFixtur
     [InlineData("/meteora/get/k?readConsistency=-1", "readConsistency must be in 1..3, got -1")]
     [InlineData("/meteora/get/k?readConsistency=abc", "readConsistency must be an integer, got 'abc'")]
     [InlineData("/meteora/get/k?readConsistency=1&readConsistency=2", "readConsistency is given 2 times")]
+    [InlineData("/meteora/get/k?primaryRead=yes", "primaryRead must be true or false, got 'yes'")]
+    [InlineData("/meteora/get/k?primaryRead=true&primaryRead=false", "primaryRead is given 2 times")]
     [InlineData("/meteora/get/", "key must not be empty")]
     public async Task BadGetIs400NamingTheProblem(string url, string error)
     {
@@ -115,6 +117,7 @@ public sealed class HttpApiTests(ThreeNodeClusterFixture fixture) : IClassFixtur
     [Theory]
     [InlineData("?writeConsistency=4", "{\"key\":\"k\",\"value\":\"v\"}", "writeConsistency must be in 1..3, got 4")]
     [InlineData("?writeConsistency=x", "{\"key\":\"k\",\"value\":\"v\"}", "writeConsistency must be an integer")]
+    [InlineData("?primaryWrite=1", "{\"key\":\"k\",\"value\":\"v\"}", "primaryWrite must be true or false, got '1'")]
     [InlineData("", "{\"key\":\"k\",", "request body is not valid JSON")]
     [InlineData("", "not json", "request body is not valid JSON")]
     [InlineData("", "", "request body is empty")]

@@ -390,6 +390,51 @@ public abstract class StorageContractTests<THarness> where THarness : IStorageHa
 
     private static readonly Comparer<byte[]> Utf8Bytes = Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y));
 
+    private static Meteora.Engine.Handoff.Hint Hint(int target, long sequence, string key, long micros, string? text) =>
+        new(target, sequence, key, new WriteVersion(micros, 7), text is null ? null : Encoding.UTF8.GetBytes(text), StoredAtMicros: 1_000 + sequence);
+
+    private static List<Meteora.Engine.Handoff.Hint> Hints(IStorage storage)
+    {
+        var hints = new List<Meteora.Engine.Handoff.Hint>();
+        storage.ReadHints(hints);
+        return hints;
+    }
+
+    [Fact]
+    public void HintsRoundTripInTargetThenSequenceOrderAndCompleteInLineWithWrites()
+    {
+        using var harness = new THarness();
+        Assert.True(harness.Storage.SupportsHints);
+        var written = new[]
+        {
+            Hint(3, 2, "k-ü€", 20, "b"),
+            Hint(1, 9, "k", 10, null), // a hinted delete
+            Hint(3, 1, "k", 30, ""),
+            Hint(256, 4, new string('x', Meteora.Engine.Limits.MaxKeySizeBytes), 40, "big"),
+        };
+        harness.Storage.WriteHint(written[0], 1);
+        harness.Storage.Write(0, "data", Value(5, 1, "d"), 2);
+        harness.Storage.WriteHint(written[1], 3);
+        harness.Storage.WriteHint(written[2], 4);
+        harness.Storage.WriteHint(written[3], 5);
+        Assert.Equal([written[1], written[2], written[0], written[3]], Hints(harness.Storage)); // visible at once, by target then sequence
+        Assert.Equal([new(1, true), new(2, true), new(3, true), new(4, true), new(5, true)], harness.CompleteAll(5));
+    }
+
+    [Fact]
+    public void DurableHintsSurviveARestartAndDeletedOnesStayDeleted()
+    {
+        using var harness = new THarness();
+        harness.Storage.WriteHint(Hint(2, 1, "a", 10, "x"), 1);
+        harness.Storage.WriteHint(Hint(2, 2, "b", 11, "y"), 2);
+        harness.CompleteAll(2);
+        harness.Storage.DeleteHint(2, 1, 3);
+        Assert.Equal([Hint(2, 2, "b", 11, "y")], Hints(harness.Storage));
+        harness.CompleteAll(3);
+        harness.Restart();
+        Assert.Equal([Hint(2, 2, "b", 11, "y")], Hints(harness.Storage));
+    }
+
     private static List<string> ScanKeys(IStorage storage, int partition, string? after, int maxCount) =>
         ScanKeys(storage, partition, TokenRange.All, after, maxCount);
 
