@@ -58,7 +58,9 @@ internal sealed class ClientWorkload
             int roll = random.Next(100);
             ClientOperation operation = roll < 50 ? ClientOperation.Get : roll < 85 ? ClientOperation.Set : ClientOperation.Delete;
             byte[]? value = operation == ClientOperation.Set ? Encoding.UTF8.GetBytes($"c{client}-{sequence++}") : null;
-            OpRecord op = await ExecuteAsync(client, coordinator, operation, key, value, consistency, quiescence: false);
+            // Half strict (primaryRead/primaryWrite: the freshness check's operations), half sloppy (fallbacks count).
+            bool primaryOnly = random.Next(2) == 0;
+            OpRecord op = await ExecuteAsync(client, coordinator, operation, key, value, consistency, primaryOnly, quiescence: false);
             bool failed = op.Status is not (ClientStatus.Ok or ClientStatus.NotFound);
             try
             {
@@ -77,14 +79,16 @@ internal sealed class ClientWorkload
         int i = 0;
         foreach (string key in keys)
         {
-            await ExecuteAsync(-1, i++ % _options.Nodes, ClientOperation.Get, key, null, _options.ReplicationFactor, quiescence: true);
+            await ExecuteAsync(-1, i++ % _options.Nodes, ClientOperation.Get, key, null, _options.ReplicationFactor, primaryOnly: true, quiescence: true);
         }
     }
 
-    private async Task<OpRecord> ExecuteAsync(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency, bool quiescence)
+    private async Task<OpRecord> ExecuteAsync(int client, int coordinator, ClientOperation operation, string key, byte[]? value, int consistency,
+        bool primaryOnly, bool quiescence)
     {
         var op = OpRecord.Invoked(Interlocked.Increment(ref _nextId), client, coordinator, operation, key, value, consistency,
             _clock.NowMicros, _clock.EpochMicros, quiescence);
+        op.PrimaryOnly = primaryOnly;
         lock (_history) _history.Add(op);
         await _client.ExecuteAsync(op);
         return op;

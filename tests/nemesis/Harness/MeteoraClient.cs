@@ -47,14 +47,15 @@ internal sealed class MeteoraClient : IDisposable
     {
         string url = _baseUrls[op.Coordinator];
         string key = Uri.EscapeDataString(op.Key);
+        string strict = op.PrimaryOnly ? (op.Operation == ClientOperation.Get ? "&primaryRead=true" : "&primaryWrite=true") : "";
         using var request = op.Operation switch
         {
-            ClientOperation.Get => new HttpRequestMessage(HttpMethod.Get, $"{url}/meteora/get/{key}?readConsistency={op.Consistency}"),
-            ClientOperation.Set => new HttpRequestMessage(HttpMethod.Put, $"{url}/meteora/set?writeConsistency={op.Consistency}")
+            ClientOperation.Get => new HttpRequestMessage(HttpMethod.Get, $"{url}/meteora/get/{key}?readConsistency={op.Consistency}{strict}"),
+            ClientOperation.Set => new HttpRequestMessage(HttpMethod.Put, $"{url}/meteora/set?writeConsistency={op.Consistency}{strict}")
             {
                 Content = new StringContent(JsonSerializer.Serialize(new { key = op.Key, value = Encoding.UTF8.GetString(op.Value!) }), Encoding.UTF8, "application/json"),
             },
-            _ => new HttpRequestMessage(HttpMethod.Delete, $"{url}/meteora/delete/{key}?writeConsistency={op.Consistency}"),
+            _ => new HttpRequestMessage(HttpMethod.Delete, $"{url}/meteora/delete/{key}?writeConsistency={op.Consistency}{strict}"),
         };
         using var timeout = new CancellationTokenSource(ClientTimeoutMs);
         try

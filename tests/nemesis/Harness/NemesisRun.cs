@@ -19,6 +19,9 @@ internal sealed class NemesisRun
 
     public const int StartupTimeoutMs = 60_000;
     public const int HealTimeoutMs = 60_000;
+
+    /// <summary>After healing, every node must have delivered (or dropped) its hints within this long.</summary>
+    public const int HintsDrainTimeoutMs = 60_000;
     public const int RepairTimeoutMs = 120_000;
     public const int MaxRepairRounds = 3;
 
@@ -87,6 +90,8 @@ internal sealed class NemesisRun
         await WaitHealthyAsync(client, HealTimeoutMs, "after healing");
         // libfaketime re-reads the offset file once a second: let every clock be true again.
         await Task.Delay(1_500);
+        // A sloppy write acked only by fallbacks lives in their hints until replayed: check the replicas after that.
+        await WaitHintsDeliveredAsync(client);
 
         IReadOnlyList<OpRecord> ops = workload.Snapshot();
         SortedSet<string> keys = Checker.WrittenKeys(ops);
@@ -164,6 +169,37 @@ internal sealed class NemesisRun
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
         {
             return (0, default);
+        }
+    }
+
+    /// <summary>Waits until no node reports pending hints; past the bound, each node still holding some is a handoff violation.</summary>
+    private async Task WaitHintsDeliveredAsync(MeteoraClient client)
+    {
+        long deadline = _clock.ElapsedMs + HintsDrainTimeoutMs;
+        while (true)
+        {
+            var holding = new List<string>();
+            foreach (NodeProcess node in _nodes)
+            {
+                (HttpStatusCode status, JsonElement body) = await TryJsonAsync(client, $"{node.BaseUrl}/meteora/metrics", HttpMethod.Get);
+                bool known = status == HttpStatusCode.OK && body.TryGetProperty("hints", out JsonElement hints) && hints.ValueKind == JsonValueKind.Object;
+                long pending = known ? body.GetProperty("hints").GetProperty("pending").GetInt64() : -1;
+                if (pending != 0) holding.Add(known ? $"node{node.Id} holds {pending} hints" : $"node{node.Id} did not report its hints");
+            }
+            if (holding.Count == 0)
+            {
+                Log("hints: every node has delivered its hints");
+                return;
+            }
+            if (_clock.ElapsedMs > deadline)
+            {
+                lock (_harnessViolations)
+                {
+                    _harnessViolations.Add(new Violation(ViolationKind.Handoff, $"handoff: {HintsDrainTimeoutMs} ms after healing, {string.Join(", ", holding)}", [], []));
+                }
+                return;
+            }
+            await Task.Delay(250);
         }
     }
 
