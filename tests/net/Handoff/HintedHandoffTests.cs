@@ -140,6 +140,46 @@ public sealed class HintedHandoffTests
         }
     }
 
+    /// <summary>
+    /// Hints for a replica that is then removed from the ring are redirected to the key's current replicas,
+    /// never left pending (they may be the only copy of a sloppy write) and never dropped.
+    /// </summary>
+    [Fact]
+    public async Task HintsForARemovedNodeAreRedirectedToTheNewReplicas()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(5, extraArgs: NoAntiEntropy);
+        const int removed = 4;
+        cluster[removed].Kill9();
+        for (int observer = 0; observer < removed; observer++) await cluster.WaitUntilSeenDownAsync(observer, removed);
+        await Meteora.Tests.Net.Membership.RingWaits.WaitDetectedDownAsync(cluster, cluster[0], removed);
+        var written = new Dictionary<string, string>();
+        for (int i = 0; i < 100; i++)
+        {
+            var (status, body) = await Api.SetAsync(cluster[i % 4].Http, $"moved-{i}", $"m{i}", w: 3);
+            Assert.True(status == 200, $"set moved-{i}: {status} {body}");
+            written[$"moved-{i}"] = $"m{i}";
+        }
+        long pending = 0;
+        for (int node = 0; node < removed; node++) pending += (await HintsAsync(cluster[node])).GetProperty("pending").GetInt64();
+        Assert.True(pending > 0, "no write was hinted for the dead node");
+
+        var (removeStatus, accepted) = await Meteora.Tests.Net.Membership.RingWaits.PostAsync(cluster[1], $"/meteora/admin/remove/{removed}");
+        Assert.True(removeStatus == 202, $"remove: {removeStatus} {accepted}");
+        NodeProcess[] survivors = [cluster[0], cluster[1], cluster[2], cluster[3]];
+        await Meteora.Tests.Net.Membership.RingWaits.WaitConvergedAsync(cluster, survivors, members: 4);
+        await WaitUntilHintsDeliveredAsync(cluster);
+        long dropped = 0;
+        for (int node = 0; node < removed; node++) dropped += (await HintsAsync(cluster[node])).GetProperty("dropped").GetInt64();
+        Assert.Equal(0, dropped);
+        foreach (var (key, value) in written)
+        {
+            using var response = await cluster[0].Http.GetAsync($"/meteora/get/{key}?readConsistency=3&primaryRead=true");
+            JsonElement body = await Api.ReadJsonAsync(response);
+            Assert.True((int)response.StatusCode == 200, $"strict R=3 read of {key} after the remove: {body}");
+            Assert.Equal(value, body.GetProperty("value").GetString());
+        }
+    }
+
     [Theory]
     [InlineData("--hint-window-ms (Meteora:Hints:WindowMs) must be in 1..2592000000, got 0", "--hint-window-ms", "0")]
     [InlineData("--hint-replay-bytes-per-second (Meteora:Hints:ReplayBytesPerSecond) must be in 1024..10737418240, got 5", "--hint-replay-bytes-per-second", "5")]
