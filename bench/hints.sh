@@ -246,7 +246,8 @@ windows = (("before the kill", window(before)), ("starting (restart → first de
 replay_s = max(drained - first, 1) / 1000
 w = json.loads(write_json)
 print()
-print(f"### (b) Hint replay to node {down}: {keys:,} keys of {value_bytes} B rewritten at W=2 while it was down; replay rate {replay_rate} B/s")
+print(f"### (b) Hint replay to node {down}: {keys:,} keys of {value_bytes} B rewritten at W=2 while it was down; "
+      f"replay rate {replay_rate} B/s per fallback (nodes 0-3 each replay their own hints)")
 print()
 print("| figure | value |")
 print("|---|---|")
