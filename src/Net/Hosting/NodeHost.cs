@@ -59,7 +59,7 @@ public static class NodeHost
         {
             NodeRuntime runtime = sp.GetRequiredService<NodeRuntime>();
             return new PeerInboundContext(runtime.Loop, config.NodeId, config.Partitions, config.ReplicationFactor, () => runtime.Ring,
-                security.Secret, runtime.OnJoinerAnnounced);
+                security.Secret, runtime.OnJoinerAnnounced, runtime.Transport.PeerConnected);
         });
         builder.Services.AddSingleton(new HttpConnectionLimit(config.MaxHttpConnections));
         HttpLimits.AddPerClientLimiter(builder.Services, config.MaxRequestsPerClient);

@@ -37,6 +37,7 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
                 if (probe) return;
             }
             logger.LogDebug("peer {Peer} connected from {Remote}", fromNode, connection.RemoteEndPoint);
+            context.PeerConnected(fromNode.Value);
             await ReadMessagesAsync(connection.Transport.Input, fromNode.Value, open.Token).ConfigureAwait(false);
         }
         catch (PeerAuthenticationException e)
@@ -199,7 +200,7 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
 
 /// <summary>What the peer port's handler needs from the node, registered as a singleton.</summary>
 public sealed class PeerInboundContext(EventLoop loop, int localNodeId, int partitionCount, int replicationFactor, Func<RingState?> ring,
-    ClusterSecret secret, Action<int, string>? joinerAnnounced = null)
+    ClusterSecret secret, Action<int, string>? joinerAnnounced = null, Action<int>? peerConnected = null)
 {
     public EventLoop Loop { get; } = loop;
     public int LocalNodeId { get; } = localNodeId;
@@ -219,4 +220,7 @@ public sealed class PeerInboundContext(EventLoop loop, int localNodeId, int part
     public RingState? Ring() => ring();
 
     public void JoinerAnnounced(int node, string peerAddress) => joinerAnnounced?.Invoke(node, peerAddress);
+
+    /// <summary>A peer proved itself on an inbound connection (the transport redials it at once if its link was backing off).</summary>
+    public void PeerConnected(int node) => peerConnected?.Invoke(node);
 }

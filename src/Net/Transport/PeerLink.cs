@@ -46,6 +46,33 @@ public sealed class PeerLink : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _run;
     private volatile PeerLinkState _state = PeerLinkState.Connecting;
+
+    /// <summary>Cancels the backoff wait under way (null: none): <see cref="RetryNow"/>.</summary>
+    private volatile CancellationTokenSource? _backoff;
+
+    /// <summary>Backoff waits cut short by <see cref="RetryNow"/>.</summary>
+    public long RetriesNudged => Interlocked.Read(ref _retriesNudged);
+
+    private long _retriesNudged;
+
+    /// <summary>
+    /// The peer just proved itself on an inbound connection, so it is back: a link waiting out its backoff
+    /// dials at once instead of up to <see cref="MaxBackoffMs"/> later (a restarted node's requests and hint
+    /// replays need links in both directions). Does nothing while connected or dialing.
+    /// </summary>
+    public void RetryNow()
+    {
+        if (_backoff is not { } waiting) return;
+        try
+        {
+            waiting.Cancel();
+            Interlocked.Increment(ref _retriesNudged);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The wait ended meanwhile: the link is dialing already.
+        }
+    }
     private int _queuedFrames;
     private long _queuedBytes;
     private long _sentFrames;
@@ -153,15 +180,27 @@ public sealed class PeerLink : IAsyncDisposable
             if (stop.IsCancellationRequested) break;
             SetState(PeerLinkState.Down);
             DropQueued();
-            try
+            using (var backoff = CancellationTokenSource.CreateLinkedTokenSource(stop))
             {
-                await Task.Delay(backoffMs + Random.Shared.Next(backoffMs / 2 + 1), stop).ConfigureAwait(false);
+                _backoff = backoff;
+                try
+                {
+                    await Task.Delay(backoffMs + Random.Shared.Next(backoffMs / 2 + 1), backoff.Token).ConfigureAwait(false);
+                    backoffMs = Math.Min(backoffMs * 2, MaxBackoffMs);
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    backoffMs = InitialBackoffMs; // nudged: the peer is back
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                finally
+                {
+                    _backoff = null;
+                }
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            backoffMs = Math.Min(backoffMs * 2, MaxBackoffMs);
         }
         SetState(PeerLinkState.Down);
         DropQueued();

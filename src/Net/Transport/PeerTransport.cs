@@ -67,6 +67,12 @@ public sealed class PeerTransport : ITransport, IAsyncDisposable
 
     public bool Knows(int node) => _links.ContainsKey(node);
 
+    /// <summary>An inbound connection from <paramref name="node"/> passed the handshake: our link to it stops waiting out its backoff.</summary>
+    public void PeerConnected(int node)
+    {
+        if (_links.TryGetValue(node, out PeerLink? link)) link.RetryNow();
+    }
+
     public void Start()
     {
         lock (_writeLock)

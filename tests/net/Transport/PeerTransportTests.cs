@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Meteora.Engine.Protocol;
+using Meteora.Tests.Net.Infrastructure;
 using Meteora.Net.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -43,5 +45,27 @@ public sealed class PeerTransportTests
         Assert.True(transport.RemovePeer(3));
         Assert.False(transport.RemovePeer(3));
         Assert.Equal([1], transport.Links.Select(l => l.Endpoint.NodeId));
+    }
+
+    /// <summary>
+    /// A peer that proves itself on an inbound connection is back: our link to it, waiting out its reconnect
+    /// backoff (up to 2 s), dials at once. Before, a restarted node's requests timed out for 1-3 s because
+    /// the replies came over its peers' links, still backing off (bench/hints.sh: 5 of 21 succeeded).
+    /// </summary>
+    [Fact]
+    public async Task AnInboundConnectionFromAPeerCutsItsLinksBackoffShort()
+    {
+        int closedPort = FreePorts.Take(1)[0]; // nothing listens: every dial fails and the link backs off
+        await using var transport = new PeerTransport(0, 64, [new PeerEndpoint(1, "127.0.0.1", closedPort)], NullLoggerFactory.Instance);
+        transport.Start();
+        PeerLink link = transport.Links[0];
+        transport.PeerConnected(9); // a node without a link: nothing to nudge, no error
+        var clock = Stopwatch.StartNew();
+        while (link.RetriesNudged == 0 && clock.ElapsedMilliseconds < 20_000)
+        {
+            transport.PeerConnected(1); // a no-op unless the link is waiting out a backoff
+            await Task.Delay(5);
+        }
+        Assert.True(link.RetriesNudged > 0, $"the link was never nudged out of its backoff (state {link.State})");
     }
 }
