@@ -404,7 +404,15 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         using Iterator iterator = _db.NewIterator(_hints);
         for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
         {
-            output.Add(HintCodec.Decode(iterator.Key(), iterator.Value()));
+            try
+            {
+                output.Add(HintCodec.Decode(iterator.Key(), iterator.Value()));
+            }
+            catch (InvalidDataException e)
+            {
+                // Startup reports it in one line (never a stack trace) rather than replaying some other write.
+                throw new InvalidOperationException($"the hints family in {Path} holds a corrupt record ({e.Message}); it cannot be replayed", e);
+            }
         }
     }
 

@@ -140,6 +140,31 @@ public sealed class RocksDbHintTests
         Assert.Equal("hinted", Encoding.UTF8.GetString(Assert.Single(hints).Value!));
     }
 
+    /// <summary>A corrupt hint record stops the start with one line naming it (the node command prints it), never a replay of garbage.</summary>
+    [Fact]
+    public void ACorruptRecordOnDiskIsReportedWhenHintsAreRead()
+    {
+        using var dir = new TempDir("meteora-hint-corrupt");
+        var sink = new CompletionList();
+        using (RocksDbStorage storage = RocksDbStorage.Open(dir.Path, sink))
+        {
+            storage.WriteHint(ValueHint(1, 1, "good"), 1);
+            sink.WaitFor(1);
+        }
+        using (var db = RocksDbSharp.RocksDb.Open(new RocksDbSharp.DbOptions(), dir.Path, new RocksDbSharp.ColumnFamilies
+        {
+            { RocksDbStorage.DataFamily, new RocksDbSharp.ColumnFamilyOptions() },
+            { RocksDbStorage.HintsFamily, new RocksDbSharp.ColumnFamilyOptions() },
+            { RocksDbStorage.MetadataFamily, new RocksDbSharp.ColumnFamilyOptions() },
+        }))
+        {
+            db.Put(Key(1, 2), new byte[] { 9, 9, 9 }, db.GetColumnFamily(RocksDbStorage.HintsFamily));
+        }
+        using RocksDbStorage reopened = RocksDbStorage.Open(dir.Path, new CompletionList());
+        var error = Assert.Throws<InvalidOperationException>(() => reopened.ReadHints([]));
+        Assert.Contains("holds a corrupt record", error.Message, StringComparison.Ordinal);
+    }
+
     private sealed class CompletionList : IStorageCompletionSink
     {
         private readonly List<Completion> _completions = [];
