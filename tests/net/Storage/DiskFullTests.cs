@@ -20,7 +20,7 @@ public sealed class DiskFullTests
     {
         using var dir = new TempDir("meteora-diskfull");
         long free = 1_000_000;
-        var sink = new CollectingSink();
+        var sink = new CollectingCompletionSink();
         using (RocksDbStorage storage = RocksDbStorage.Open(dir.Path, sink, new DiskSpaceGuard(dir.Path, minFreeBytes: 500_000, freeBytes: _ => free)))
         {
             storage.Write(1, "a", Value(1, "kept"), 1);
@@ -60,7 +60,7 @@ public sealed class DiskFullTests
         {
             string ballast = Path.Combine(dir.Path, "ballast");
             Run("fallocate", "-l", "4m", ballast);
-            var sink = new CollectingSink();
+            var sink = new CollectingCompletionSink();
             string db = Path.Combine(dir.Path, "db");
             var acked = new List<(string Key, string Value)>();
             using (RocksDbStorage storage = RocksDbStorage.Open(db, sink, new DiskSpaceGuard(db, minFreeBytes: 0)))
@@ -89,7 +89,7 @@ public sealed class DiskFullTests
                 Assert.False(storage.IsFaulted);
                 Assert.Equal(1, storage.Reopens); // the WAL writer broke on ENOSPC and was replaced
             }
-            using RocksDbStorage reopened = RocksDbStorage.Open(db, new CollectingSink(), new DiskSpaceGuard(db, minFreeBytes: 0));
+            using RocksDbStorage reopened = RocksDbStorage.Open(db, new CollectingCompletionSink(), new DiskSpaceGuard(db, minFreeBytes: 0));
             Assert.All(acked, a =>
             {
                 Assert.True(reopened.TryGet(1, a.Key, out StoredValue held), $"acked {a.Key} lost");
@@ -111,35 +111,6 @@ public sealed class DiskFullTests
         string error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', args)} failed: {error}");
-    }
-
-    private sealed class CollectingSink : IStorageCompletionSink
-    {
-        private readonly List<Completion> _completions = [];
-
-        public void OnStorageCompleted(long completionToken, bool durable)
-        {
-            lock (_completions)
-            {
-                _completions.Add(new Completion(completionToken, durable));
-                Monitor.PulseAll(_completions);
-            }
-        }
-
-        public List<Completion> WaitFor(int count)
-        {
-            lock (_completions)
-            {
-                var deadline = DateTime.UtcNow.AddSeconds(20);
-                while (_completions.Count < count)
-                {
-                    int leftMs = (int)(deadline - DateTime.UtcNow).TotalMilliseconds;
-                    if (leftMs <= 0) throw new TimeoutException($"{_completions.Count} of {count} completions");
-                    Monitor.Wait(_completions, leftMs);
-                }
-                return [.. _completions];
-            }
-        }
     }
 }
 

@@ -99,7 +99,7 @@ public sealed class RocksDbHintTests
     {
         using var dir = new TempDir("meteora-hint-diskfull");
         long freeBytes = 1_000_000;
-        var sink = new CompletionList();
+        var sink = new CollectingCompletionSink();
         using RocksDbStorage storage = RocksDbStorage.Open(dir.Path, sink, new DiskSpaceGuard(dir.Path, minFreeBytes: 500_000, freeBytes: _ => freeBytes));
         storage.WriteHint(ValueHint(2, 1, "kept"), 1);
         Assert.True(sink.WaitFor(1)[0].Durable);
@@ -145,7 +145,7 @@ public sealed class RocksDbHintTests
     public void ACorruptRecordOnDiskIsReportedWhenHintsAreRead()
     {
         using var dir = new TempDir("meteora-hint-corrupt");
-        var sink = new CompletionList();
+        var sink = new CollectingCompletionSink();
         using (RocksDbStorage storage = RocksDbStorage.Open(dir.Path, sink))
         {
             storage.WriteHint(ValueHint(1, 1, "good"), 1);
@@ -160,37 +160,8 @@ public sealed class RocksDbHintTests
         {
             db.Put(Key(1, 2), new byte[] { 9, 9, 9 }, db.GetColumnFamily(RocksDbStorage.HintsFamily));
         }
-        using RocksDbStorage reopened = RocksDbStorage.Open(dir.Path, new CompletionList());
+        using RocksDbStorage reopened = RocksDbStorage.Open(dir.Path, new CollectingCompletionSink());
         var error = Assert.Throws<InvalidOperationException>(() => reopened.ReadHints([]));
         Assert.Contains("holds a corrupt record", error.Message, StringComparison.Ordinal);
-    }
-
-    private sealed class CompletionList : IStorageCompletionSink
-    {
-        private readonly List<Completion> _completions = [];
-
-        public void OnStorageCompleted(long completionToken, bool durable)
-        {
-            lock (_completions)
-            {
-                _completions.Add(new Completion(completionToken, durable));
-                Monitor.PulseAll(_completions);
-            }
-        }
-
-        public List<Completion> WaitFor(int count)
-        {
-            lock (_completions)
-            {
-                DateTime deadline = DateTime.UtcNow.AddMilliseconds(RocksDbStorageHarness.CompletionTimeoutMs);
-                while (_completions.Count < count)
-                {
-                    int leftMs = (int)(deadline - DateTime.UtcNow).TotalMilliseconds;
-                    if (leftMs <= 0) throw new TimeoutException($"{_completions.Count} of {count} completions");
-                    Monitor.Wait(_completions, leftMs);
-                }
-                return [.. _completions];
-            }
-        }
     }
 }
