@@ -18,7 +18,8 @@ internal sealed class AckOracle(SimCluster cluster)
 
     private readonly Dictionary<(int Coordinator, long RequestId, int Replica), Sent> _writes = new();
     private readonly List<Violation> _violations = [];
-    private readonly Dictionary<(string Key, WriteVersion Version), List<(int Node, bool ViaHint)>> _ackers = new();
+    /// <summary>Who durably acked each written version, as node-id bit masks (ids are below <see cref="SimOptions.MaxNodes"/>, 64): as a replica, and as a fallback keeping a hint.</summary>
+    private readonly Dictionary<(string Key, WriteVersion Version), (ulong Direct, ulong ViaHint)> _ackers = new();
 
     /// <summary>A write sent and waiting for its ack: to a replica, a replayed hint to its owner, or (HintTarget ≥ 0) a hint to a fallback.</summary>
     private readonly record struct Sent(string Key, WriteVersion Version, long SentMicros, int HintTarget = -1, bool Replay = false);
@@ -37,10 +38,12 @@ internal sealed class AckOracle(SimCluster cluster)
     public bool AckedOnlyByLostCopies(string key, WriteVersion version)
     {
         if (!_ackers.TryGetValue((key, version), out var ackers)) return false;
-        foreach (var (node, viaHint) in ackers)
+        for (int node = 0; node < SimOptions.MaxNodes; node++)
         {
-            bool lost = cluster.RemovedNodes.Contains(node) || (viaHint && cluster.HintOracle.Lost(node, key, version));
-            if (!lost) return false;
+            ulong bit = 1UL << node;
+            bool removed = cluster.RemovedNodes.Contains(node);
+            if ((ackers.Direct & bit) != 0 && !removed) return false;
+            if ((ackers.ViaHint & bit) != 0 && !removed && !cluster.HintOracle.Lost(node, key, version)) return false;
         }
         return true;
     }
@@ -97,8 +100,10 @@ internal sealed class AckOracle(SimCluster cluster)
         if (!_writes.Remove((to, requestId, from), out Sent sent)) return;
         var written = (sent.Key, sent.Version);
         bool viaHint = sent.HintTarget >= 0;
-        if (!_ackers.TryGetValue(written, out var ackers)) _ackers[written] = ackers = [];
-        if (!ackers.Contains((from, viaHint))) ackers.Add((from, viaHint));
+        if ((uint)from >= SimOptions.MaxNodes) throw new InvalidOperationException($"node{from} is beyond the {SimOptions.MaxNodes} node slots an acker mask holds");
+        ref var ackers = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ackers, written, out _);
+        if (viaHint) ackers.ViaHint |= 1UL << from;
+        else ackers.Direct |= 1UL << from;
         SimNode replica = cluster.Nodes[from];
         if (viaHint)
         {
