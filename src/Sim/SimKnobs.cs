@@ -77,6 +77,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
             MaxInFlightBytesPerTarget = Pick(random, defaults.MaxInFlightBytesPerTarget, 1_024, 4_096),
             ReplayTimeoutMs = Pick(random, defaults.ReplayTimeoutMs, 50, 300),
             TickMs = Pick(random, defaults.TickMs, 10, 500),
+            MaxReplaysApplying = Pick(random, defaults.MaxReplaysApplying, 1, 3),
         };
     }
 
@@ -118,6 +119,7 @@ public sealed record SimKnobs(RepairOptions Repair, long BuggifyDelayMs, Failure
         json.WriteNumber("hintInFlightBytesPerTarget", Hints.MaxInFlightBytesPerTarget);
         json.WriteNumber("hintReplayTimeoutMs", Hints.ReplayTimeoutMs);
         json.WriteNumber("hintTickMs", Hints.TickMs);
+        json.WriteNumber("hintReplaysApplying", Hints.MaxReplaysApplying);
         json.WriteEndObject();
     }
 }

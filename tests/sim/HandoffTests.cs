@@ -240,4 +240,43 @@ public sealed class HandoffTests
         Assert.Contains($"node {replicas[2]}", third.Error);
         Assert.Equal(0, cluster[0].PendingRequestCount);
     }
+
+    /// <summary>
+    /// A recovering node applies a bounded number of replays at once, whatever the number of fallbacks: one
+    /// beyond <see cref="HintOptions.MaxReplaysApplying"/> is refused, and its fallback sends it again later.
+    /// </summary>
+    [Fact]
+    public void A_node_applying_its_bound_of_replays_refuses_more_until_one_is_durable()
+    {
+        var cluster = new ManualCluster(4, hints: new HintOptions { MaxReplaysApplying = 1 });
+        var (key, replicas, fallback) = Key(cluster);
+        int target = replicas[2];
+        // A second key with the same primaries (so the same fallback holds both hints for the same target).
+        string otherKey = Enumerable.Range(0, 10_000).Select(i => "other" + i).First(k =>
+            cluster.Placement.PreferenceList(Meteora.Engine.Hashing.Token.OfKey(k).Partition(cluster.Placement.PartitionCount)).SequenceEqual(replicas));
+        var other = (Replicas: replicas, Key: otherKey);
+        RequestWithOneUnreachable(cluster, ClientRequest.Set(1, key, B("a"), 3), target);
+        cluster.Settle();
+        RequestWithOneUnreachable(cluster, ClientRequest.Set(2, other.Key, B("b"), 3), target);
+        cluster.Settle();
+        Assert.Equal(2, cluster[fallback].HintStats().Pending);
+
+        Heartbeat(cluster, target, fallback);
+        FireHandoffTimers(cluster, fallback);
+        Assert.Equal(2, cluster.InFlight.Count(m => m.Message is HintReplay));
+        cluster.Deliver(m => m.Message is HintReplay); // the first is being applied, the second refused
+        Assert.Equal(1, cluster[target].Counters.HintReplaysRefused);
+        cluster.Deliver(m => m.Message is HintReplayAck);
+        Assert.Equal(2, cluster[fallback].HintStats().Pending);
+
+        cluster.HostOf(target).FlushDisk();
+        cluster.Deliver(m => m.Message is HintReplayAck);
+        Assert.Equal(1, cluster[fallback].HintStats().Pending);
+        FireHandoffTimers(cluster, fallback);
+        cluster.Deliver(m => m.Message is HintReplay);
+        cluster.HostOf(target).FlushDisk();
+        cluster.Deliver(m => m.Message is HintReplayAck);
+        Assert.Equal((0, 2), (cluster[fallback].HintStats().Pending, cluster[fallback].HintStats().Delivered));
+        Assert.Equal(1, cluster[target].Counters.HintReplaysRefused);
+    }
 }

@@ -18,6 +18,13 @@ public sealed record HintOptions
     /// <summary>Hint bytes sent to one target and not yet acked (the bound against hint storms).</summary>
     public long MaxInFlightBytesPerTarget { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Replayed hints a node applies at once, from all its fallbacks together; beyond it a replay is refused
+    /// (the fallback tries again later). The per-fallback bounds above do not add up across fallbacks: this
+    /// one bounds what a recovering node takes on, whatever the number of nodes holding hints for it.
+    /// </summary>
+    public int MaxReplaysApplying { get; init; } = 1024;
+
     /// <summary>A replayed hint not acked within this is sent again later.</summary>
     public long ReplayTimeoutMs { get; init; } = 2_000;
 
@@ -35,6 +42,7 @@ public sealed record HintOptions
         Check(ReplayBytesPerSecond is >= 1024 and <= 10L * 1024 * 1024 * 1024, "ReplayBytesPerSecond must be in 1024..10737418240");
         Check(MaxInFlightBytesPerTarget is >= 1024 and <= 1L << 30, "MaxInFlightBytesPerTarget must be in 1024..1073741824");
         Check(ReplayTimeoutMs is >= 1 and <= 600_000, "ReplayTimeoutMs must be in 1..600000");
+        Check(MaxReplaysApplying is >= 1 and <= Limits.MaxInFlightStorageOps, $"MaxReplaysApplying must be in 1..{Limits.MaxInFlightStorageOps}");
         Check(TickMs is >= 1 and <= 60_000, "TickMs must be in 1..60000");
     }
 

@@ -102,6 +102,9 @@ internal sealed class HintedHandoff
     /// <summary>Hints held now.</summary>
     public int Pending => _log.Count;
 
+    /// <summary>No hint is held and no hint write or delete waits for the disk: a node that left may exit (its deletes are durable).</summary>
+    public bool HoldsNothing => _log.Count == 0 && _writing.Count == 0 && _deleting.Count == 0;
+
     public static bool OwnsToken(long token) => (token & TokenBit) != 0;
 
     public void Start() => ScheduleTick();

@@ -183,7 +183,7 @@ public sealed class MeteoraNode
     public string? JoinRefused => _membership.JoinRefused;
 
     /// <summary>This node left the ring (leave or remove completed), has handed off and dropped all its data, and delivered (or dropped) every hint it held.</summary>
-    public bool Departed => _streaming.Departed && _handoff.Pending == 0;
+    public bool Departed => _streaming.Departed && _handoff.HoldsNothing;
 
     /// <summary>Partitions this node holds data for (replica now, receiving, or handing off).</summary>
     public int PartitionsHeld => _store.Trees.Count;

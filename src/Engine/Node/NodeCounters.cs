@@ -27,6 +27,9 @@ public sealed class NodeCounters
     /// <summary>Replica: replayed hints acked without storing, because they are older than the tombstone grace period and the key is absent (a purged tombstone may have deleted them).</summary>
     public long HintsObsolete;
 
+    /// <summary>Replica: replayed hints refused because HintOptions.MaxReplaysApplying replays were being applied (the fallback retries).</summary>
+    public long HintReplaysRefused;
+
     /// <summary>Handoff: hints held now and their bytes (gauges), and since start hints stored, delivered, dropped past the window, and refused by the bounds.</summary>
     public long HintsPending;
     public long HintsBytesPending;

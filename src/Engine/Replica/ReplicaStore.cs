@@ -33,6 +33,8 @@ internal sealed class ReplicaStore
     private readonly IBuggify _buggify;
     private readonly long _buggifyDelayMicros;
     private readonly bool _ackBeforeDurable;
+    private readonly int _maxReplaysApplying;
+    private int _replaysApplying;
     private readonly InFlightOps _inFlight = new();
     private readonly TreeAudit _audit;
     private long _rebuildSlices;
@@ -54,6 +56,7 @@ internal sealed class ReplicaStore
         _buggify = buggify;
         _buggifyDelayMicros = TimeUnits.MsToMicros(options.BuggifyDelayMs);
         _ackBeforeDurable = (options.PlantedBugs & PlantedBug.AckBeforeDurable) != 0;
+        _maxReplaysApplying = options.Hints.MaxReplaysApplying;
         Tombstones = new TombstoneLog();
         Trees = new ReplicaTrees(ring.PartitionCount, HeldPartitions(ring, storage), options.Repair.MerkleDepth, Tombstones);
         _audit = new TreeAudit(storage, Trees, ring.PartitionCount);
@@ -171,6 +174,12 @@ internal sealed class ReplicaStore
     {
         int partition = PartitionOf(replay.Key);
         var ack = new AckTo(fromNode, AckKind.HintReplay, replay.RequestId);
+        if (_replaysApplying >= _maxReplaysApplying)
+        {
+            _counters.HintReplaysRefused++; // a recovering node takes on a bounded amount of replay, however many fallbacks send
+            SendAck(ack, durable: false);
+            return;
+        }
         if (_ring.Serves(partition) && !Dropping(partition) && replay.Version.TimestampMicros < _repair.PurgeCutoffMicros(_clock.NowMicros)
             && Read(partition, replay.Key) is null)
         {
@@ -218,6 +227,7 @@ internal sealed class ReplicaStore
         StoredValue stored = newer ? incoming : current!;
         if (newer) Trees.OnVisibleChange(partition, key, current?.Version, incoming);
         long token = _inFlight.Add(new StorageOp(partition, key, stored.Version, ackTo), counted: stored.Version);
+        if (ackTo is { Kind: AckKind.HintReplay }) _replaysApplying++;
         _storage.Write(partition, key, stored, token);
     }
 
@@ -275,6 +285,7 @@ internal sealed class ReplicaStore
             Trees.OnVisibleChange(op.Partition, op.Key, counted, now);
             _inFlight.Recount(op.Key, now?.Version);
         }
+        if (op.Waiter is { Kind: AckKind.HintReplay }) _replaysApplying--;
         if (op.Waiter is { } waiter) SendAck(waiter, durable);
     }
 
@@ -304,6 +315,10 @@ internal sealed class ReplicaStore
     public void CheckInvariants(bool deep)
     {
         _inFlight.CheckInvariants(deep);
+        if (_replaysApplying < 0 || _replaysApplying > _maxReplaysApplying)
+        {
+            throw new InvalidOperationException($"{_replaysApplying} hint replays being applied, bound {_maxReplaysApplying}");
+        }
         if (_drops.Count > _ring.PartitionCount) throw new InvalidOperationException($"{_drops.Count} partition drops in flight");
         foreach (int p in _drops.Values)
         {

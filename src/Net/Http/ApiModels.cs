@@ -116,17 +116,18 @@ public sealed record MetricsResponse(
 /// (<see cref="Pending"/>, <see cref="BytesPending"/>) and, since start, stored, delivered (the owner
 /// acked durably), dropped (past the window), refused (bounds full); writes this node coordinated that
 /// went to a fallback (<see cref="HintedWritesSent"/>); replayed hints this node ignored as older than
-/// the tombstone grace period (<see cref="Obsolete"/>). Per target: the hints held for each node.
+/// the tombstone grace period (<see cref="Obsolete"/>); replays from fallbacks this node refused because it
+/// was applying its bound of them at once (<see cref="ReplaysRefused"/>). Per target: the hints held for each node.
 /// </summary>
 public sealed record HintMetrics(long Pending, long Stored, long Delivered, long Dropped, long BytesPending, long Refused,
-    long HintedWritesSent, long Obsolete, IReadOnlyList<HintTargetMetrics> PerTarget)
+    long HintedWritesSent, long Obsolete, long ReplaysRefused, IReadOnlyList<HintTargetMetrics> PerTarget)
 {
     public static HintMetrics From(Meteora.Engine.Handoff.HintStats stats, Meteora.Engine.Node.NodeCounters counters)
     {
         var perTarget = new List<HintTargetMetrics>(stats.PerTarget.Count);
         foreach (var t in stats.PerTarget) perTarget.Add(new HintTargetMetrics(t.Target, t.Pending, t.Stored, t.Delivered, t.Dropped, t.BytesPending));
         return new HintMetrics(stats.Pending, stats.Stored, stats.Delivered, stats.Dropped, stats.BytesPending, stats.Refused,
-            counters.HintedWritesSent, counters.HintsObsolete, perTarget);
+            counters.HintedWritesSent, counters.HintsObsolete, counters.HintReplaysRefused, perTarget);
     }
 }
 

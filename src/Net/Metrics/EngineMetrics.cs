@@ -32,6 +32,7 @@ public sealed class EngineMetrics
     private readonly Counter _hintsRefused;
     private readonly Counter _hintsObsolete;
     private readonly Counter _hintedWrites;
+    private readonly Counter _hintReplaysRefused;
 
     public EngineMetrics(IMetricFactory factory, NodeCounters counters)
     {
@@ -61,6 +62,7 @@ public sealed class EngineMetrics
         _hintsDropped = factory.CreateCounter("meteora_hints_dropped_total", "Hints this node dropped because they were older than the hint window.");
         _hintsRefused = factory.CreateCounter("meteora_hints_refused_total", "Hinted writes this node refused because its hint bounds were full.");
         _hintsObsolete = factory.CreateCounter("meteora_hints_obsolete_total", "Replayed hints this node acked without storing: older than the tombstone grace period for a key it lacks.");
+        _hintReplaysRefused = factory.CreateCounter("meteora_hint_replays_refused_total", "Replayed hints this node refused because it was applying its bound of replays at once (the fallback retries).");
         _hintedWrites = factory.CreateCounter("meteora_hinted_writes_total", "Writes this node coordinated that went to a fallback with a hint because a primary was unreachable.");
     }
 
@@ -91,5 +93,6 @@ public sealed class EngineMetrics
         _hintsRefused.IncTo(Volatile.Read(ref c.HintsRefused));
         _hintsObsolete.IncTo(Volatile.Read(ref c.HintsObsolete));
         _hintedWrites.IncTo(Volatile.Read(ref c.HintedWritesSent));
+        _hintReplaysRefused.IncTo(Volatile.Read(ref c.HintReplaysRefused));
     }
 }
