@@ -34,16 +34,6 @@ internal sealed class HintLog
     public IEnumerable<HintEntry> Queue(int target) =>
         _byTarget.TryGetValue(target, out var queue) ? queue.Values : [];
 
-    public HintEntry? Oldest(int target)
-    {
-        if (!_byTarget.TryGetValue(target, out var queue)) return null;
-        foreach (HintEntry entry in queue.Values) return entry;
-        return null;
-    }
-
-    public HintEntry? Find(int target, long sequence) =>
-        _byTarget.TryGetValue(target, out var queue) && queue.TryGetValue(sequence, out HintEntry? entry) ? entry : null;
-
     /// <summary>The newest hint held for <paramref name="key"/>, for any target.</summary>
     public Hint? NewestFor(string key) => _newestByKey.TryGetValue(key, out HintEntry? entry) ? entry.Hint : null;
 

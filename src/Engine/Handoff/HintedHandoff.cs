@@ -68,18 +68,14 @@ internal sealed class HintedHandoff
         _deleteOnSend = (options.PlantedBugs & PlantedBug.HintDeletedBeforeAck) != 0;
         _throttle = new ReplayThrottle(_options.ReplayBytesPerSecond);
         Load();
-        Publish();
+        PublishHeld();
     }
 
-    /// <summary>Copies the figures into the node's counters, which hosts read from other threads (metrics scrapes).</summary>
-    private void Publish()
+    /// <summary>Copies what is held now into the node's counters (the totals are counted there directly), which metrics scrapes read from other threads.</summary>
+    private void PublishHeld()
     {
         _counters.HintsPending = _log.Count;
         _counters.HintsBytesPending = _log.Bytes;
-        _counters.HintsStored = Stored;
-        _counters.HintsDelivered = Delivered;
-        _counters.HintsDropped = Dropped;
-        _counters.HintsRefused = Refused;
     }
 
     /// <summary>A restart reloads every hint the store kept; sequences continue after the highest.</summary>
@@ -93,11 +89,6 @@ internal sealed class HintedHandoff
             _nextSequence = Math.Max(_nextSequence, hint.Sequence);
         }
     }
-
-    public long Stored { get; private set; }
-    public long Delivered { get; private set; }
-    public long Dropped { get; private set; }
-    public long Refused { get; private set; }
 
     /// <summary>Hints held now.</summary>
     public int Pending => _log.Count;
@@ -113,11 +104,9 @@ internal sealed class HintedHandoff
     public void OnHintedWrite(int fromNode, HintedWrite write)
     {
         var hint = new Hint(write.Target, _nextSequence + 1, write.Key, write.Version, write.Value, _clock.NowMicros);
-        string? refusal = Refusal(hint);
-        if (refusal is not null)
+        if (!MayKeep(hint))
         {
-            Refused++;
-            Publish();
+            _counters.HintsRefused++;
             _outbox.Send(fromNode, new ReplicaWriteAck(write.RequestId, false));
             return;
         }
@@ -127,21 +116,19 @@ internal sealed class HintedHandoff
         long token = NextToken();
         _writing.Add(token, (entry, new AckTo(fromNode, write.RequestId)));
         _storage.WriteHint(hint, token);
-        Publish();
+        PublishHeld();
     }
 
-    /// <summary>Why this node cannot keep <paramref name="hint"/> (null: it can).</summary>
-    private string? Refusal(Hint hint)
-    {
-        if (hint.Target == _self) return "a node is never its own fallback";
-        if (!_storage.SupportsHints) return "this node's store keeps no hints";
-        // A node outside the ring may be about to exit: it takes no new hints (it still replays those it holds).
-        if (!_ring.IsMember) return "not a member";
-        if (_log.BytesFor(hint.Target) + hint.SizeBytes > _options.MaxBytesPerTarget) return "per-target bound";
-        if (_log.Bytes + hint.SizeBytes > _options.MaxBytesTotal) return "total bound";
-        if (_writing.Count + _deleting.Count >= MaxInFlightDiskOps) return "disk operations in flight";
-        return null;
-    }
+    /// <summary>
+    /// Whether this node can keep <paramref name="hint"/>: never for itself, only with a store that keeps
+    /// hints, only as a ring member (a node outside the ring may be about to exit; it still replays what it
+    /// holds), and within the per-target, total and disk-operation bounds.
+    /// </summary>
+    private bool MayKeep(Hint hint) =>
+        hint.Target != _self && _storage.SupportsHints && _ring.IsMember
+        && _log.BytesFor(hint.Target) + hint.SizeBytes <= _options.MaxBytesPerTarget
+        && _log.Bytes + hint.SizeBytes <= _options.MaxBytesTotal
+        && _writing.Count + _deleting.Count < MaxInFlightDiskOps;
 
     /// <summary>A sloppy read: the newest hint this node holds for the key, or not found.</summary>
     public void OnHintedRead(int fromNode, HintedRead read)
@@ -159,21 +146,21 @@ internal sealed class HintedHandoff
             if (durable)
             {
                 written.Entry.Durable = true;
-                Stored++;
+                _counters.HintsStored++;
                 Count(written.Entry.Hint.Target, stored: 1);
             }
             else
             {
-                Forget(written.Entry); // never acked, so nothing was promised
+                _log.Remove(written.Entry); // never acked, so nothing was promised
             }
             _outbox.Send(written.Ack.Node, new ReplicaWriteAck(written.Ack.RequestId, durable));
-            Publish();
+            PublishHeld();
             return;
         }
         if (!_deleting.Remove(token, out HintEntry? deleted)) throw new InvalidOperationException($"hint token {token} is not in flight");
         // A failed delete left the hint on disk: hold it again, it replays once more (replays are idempotent).
         if (!durable) _log.Add(deleted);
-        Publish();
+        PublishHeld();
     }
 
     public void OnTimer()
@@ -184,25 +171,26 @@ internal sealed class HintedHandoff
         DropExpired(now);
         ReplayReady(now);
         ScheduleTick();
-        Publish();
+        PublishHeld();
     }
 
     /// <summary>Hints older than the window are dropped and counted, oldest first (sequence order is storage order).</summary>
     private void DropExpired(long now)
     {
         long windowMicros = TimeUnits.MsToMicros(_options.WindowMs);
-        var expired = new List<HintEntry>();
+        List<HintEntry>? expired = null;
         foreach (int target in _log.Targets)
         {
             foreach (HintEntry entry in _log.Queue(target))
             {
                 if (now - entry.Hint.StoredAtMicros < windowMicros) break;
-                if (entry.Durable && entry.ReplayRequest == 0) expired.Add(entry);
+                if (entry.Durable && entry.ReplayRequest == 0) (expired ??= []).Add(entry);
             }
         }
+        if (expired is null) return;
         foreach (HintEntry entry in expired)
         {
-            Dropped++;
+            _counters.HintsDropped++;
             Count(entry.Hint.Target, dropped: 1);
             Delete(entry);
         }
@@ -224,17 +212,25 @@ internal sealed class HintedHandoff
     private void ReplayReady(long now)
     {
         _throttle.Refill(now);
-        foreach (int target in new List<int>(_log.Targets)) // a copy: the planted bug deletes while replaying
+        List<HintEntry>? sentAndDeleted = null;
+        foreach (int target in _log.Targets)
         {
-            if (!_throttle.CanSend) return;
-            ReplayTo(target, now);
+            if (!_throttle.CanSend) break;
+            ReplayTo(target, now, ref sentAndDeleted);
+        }
+        if (sentAndDeleted is null) return;
+        // Planted bug hint-deleted-before-ack, after the walk (deleting during it would change the collections walked).
+        foreach (HintEntry entry in sentAndDeleted)
+        {
+            if (_replays.Remove(entry.ReplayRequest, out Replay replay)) ReleaseInFlight(replay);
+            entry.ReplayRequest = 0;
+            Delete(entry);
         }
     }
 
     /// <summary>Sends the target's hints in order, until its in-flight bytes or the throttle say stop, or one cannot go yet.</summary>
-    private void ReplayTo(int target, long now)
+    private void ReplayTo(int target, long now, ref List<HintEntry>? sentAndDeleted)
     {
-        List<HintEntry>? sentAndDeleted = null;
         foreach (HintEntry entry in _log.Queue(target))
         {
             if (entry.ReplayRequest != 0) continue;
@@ -249,13 +245,6 @@ internal sealed class HintedHandoff
             Hint hint = entry.Hint;
             _outbox.Send(destination, new HintReplay(id, hint.Key, hint.Version, hint.Value));
             if (_deleteOnSend) (sentAndDeleted ??= []).Add(entry); // planted bug hint-deleted-before-ack
-        }
-        if (sentAndDeleted is null) return;
-        foreach (HintEntry entry in sentAndDeleted)
-        {
-            if (_replays.Remove(entry.ReplayRequest, out Replay replay)) ReleaseInFlight(replay);
-            entry.ReplayRequest = 0;
-            Delete(entry);
         }
     }
 
@@ -303,10 +292,10 @@ internal sealed class HintedHandoff
         _replays.Remove(ack.RequestId);
         ReleaseInFlight(replay);
         replay.Entry.ReplayRequest = 0;
-        Delivered++;
+        _counters.HintsDelivered++;
         Count(replay.Entry.Hint.Target, delivered: 1);
         Delete(replay.Entry);
-        Publish();
+        PublishHeld();
     }
 
     /// <summary>The transport could not deliver a replay: its hint goes out again later.</summary>
@@ -340,8 +329,6 @@ internal sealed class HintedHandoff
         _storage.DeleteHint(entry.Hint.Target, entry.Hint.Sequence, token);
     }
 
-    private void Forget(HintEntry entry) => _log.Remove(entry);
-
     private long NextToken() => TokenBit | ++_nextToken;
 
     private void ScheduleTick() =>
@@ -363,7 +350,7 @@ internal sealed class HintedHandoff
             HintTargetStats s = _targets.GetValueOrDefault(target, new HintTargetStats(target, 0, 0, 0, 0, 0));
             perTarget.Add(s with { Pending = _log.CountFor(target), BytesPending = _log.BytesFor(target) });
         }
-        return new HintStats(_log.Count, _log.Bytes, Stored, Delivered, Dropped, Refused, perTarget);
+        return new HintStats(_log.Count, _log.Bytes, _counters.HintsStored, _counters.HintsDelivered, _counters.HintsDropped, _counters.HintsRefused, perTarget);
     }
 
     public void CheckInvariants(bool deep)
