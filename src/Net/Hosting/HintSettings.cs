@@ -69,23 +69,18 @@ public sealed class HintSettings
         }
         catch (ArgumentOutOfRangeException e)
         {
-            // "WindowMs must be in ..." → "--hint-window-ms (Meteora:Hints:WindowMs) must be in ..., got 0".
-            string message = RepairSettings.EngineMessage(e);
-            string property = message.Split(' ', 2)[0];
-            string? flag = Table.FirstOrDefault(t => t.Property == property).Flag;
-            string name = flag is null ? $"{NodeConfig.Section}:{Section}:{property}" : $"{flag} ({NodeConfig.Section}:{Section}:{property})";
-            throw new CliUsageException($"{name}{message[property.Length..]}{Got(options, property)}");
+            throw RepairSettings.SettingError(e, Section, Table.Select(t => (t.Property, t.Flag)), property => ValueOf(options, property));
         }
         return options;
     }
 
-    private static string Got(HintOptions o, string property) => property switch
+    private static string? ValueOf(HintOptions o, string property) => property switch
     {
-        nameof(HintOptions.WindowMs) => $", got {o.WindowMs}",
-        nameof(HintOptions.MaxBytesPerTarget) => $", got {o.MaxBytesPerTarget}",
-        nameof(HintOptions.MaxBytesTotal) => $", got {o.MaxBytesTotal}",
-        nameof(HintOptions.ReplayBytesPerSecond) => $", got {o.ReplayBytesPerSecond}",
-        _ => "",
+        nameof(HintOptions.WindowMs) => o.WindowMs.ToString(CultureInfo.InvariantCulture),
+        nameof(HintOptions.MaxBytesPerTarget) => o.MaxBytesPerTarget.ToString(CultureInfo.InvariantCulture),
+        nameof(HintOptions.MaxBytesTotal) => o.MaxBytesTotal.ToString(CultureInfo.InvariantCulture),
+        nameof(HintOptions.ReplayBytesPerSecond) => o.ReplayBytesPerSecond.ToString(CultureInfo.InvariantCulture),
+        _ => null,
     };
 
     private static long Number(IConfigurationSection section, string key, long fallback)

@@ -91,14 +91,25 @@ public sealed class RepairSettings
         }
         catch (ArgumentOutOfRangeException e)
         {
-            string message = EngineMessage(e);
-            string property = message.Split(' ', 2)[0];
-            string rest = message.Length > property.Length ? message[property.Length..] : " is out of range";
-            string? flag = Table.FirstOrDefault(x => x.Property == property).Flag;
-            string name = flag is null ? $"{NodeConfig.Section}:{Section}:{property}" : $"{flag} ({NodeConfig.Section}:{Section}:{property})";
-            string got = ValueOf(options, property) is { } value ? $", got {value}" : "";
-            throw new CliUsageException($"{name}{rest}{got}");
+            throw SettingError(e, Section, Table.Select(t => (t.Property, t.Flag)), property => ValueOf(options, property));
         }
+    }
+
+    /// <summary>
+    /// An engine options validation error ("MerkleDepth must be in ...", the property named first) as the
+    /// one-line CLI error "--merkle-depth (Meteora:Repair:MerkleDepth) must be in ..., got 99".
+    /// </summary>
+    public static CliUsageException SettingError(ArgumentOutOfRangeException e, string section,
+        IEnumerable<(string Property, string Flag)> flags, Func<string, string?> valueOf)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        string message = EngineMessage(e);
+        string property = message.Split(' ', 2)[0];
+        string rest = message.Length > property.Length ? message[property.Length..] : " is out of range";
+        string? flag = flags.FirstOrDefault(x => x.Property == property).Flag;
+        string name = flag is null ? $"{NodeConfig.Section}:{section}:{property}" : $"{flag} ({NodeConfig.Section}:{section}:{property})";
+        string got = valueOf(property) is { } value ? $", got {value}" : "";
+        return new CliUsageException($"{name}{rest}{got}");
     }
 
     /// <summary>An engine validation message without .NET's " (Parameter 'x')" suffix and "Actual value" line.</summary>
