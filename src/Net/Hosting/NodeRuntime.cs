@@ -121,7 +121,7 @@ public sealed class NodeRuntime : IAsyncDisposable
     {
         var transport = new PeerTransport(config.NodeId, config.Partitions, config.Peers, loggers, failures: loop,
             secret: security.Secret, tls: security.Tls);
-        var gateway = new ClientGateway();
+        var gateway = new ClientGateway(config.RequestTimeoutMs + Http.MeteoraHttpApi.ResponseGraceMs);
         RingState? saved = SavedRing(storage);
         MeteoraNode node;
         if (config.Join is { } joinAddress)
@@ -293,6 +293,7 @@ public sealed class NodeRuntime : IAsyncDisposable
         await Transport.DisposeAsync().ConfigureAwait(false);
         Loop.Stop();
         Gateway.AbandonAll();
+        Gateway.Dispose();
         Storage.Dispose();
         _logger.LogInformation("node {Node} stopped", Config.NodeId);
     }

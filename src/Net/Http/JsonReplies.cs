@@ -1,17 +1,44 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 
 namespace Meteora.Net.Http;
 
-/// <summary>Writes JSON bodies with source-generated serializers (no reflection per request).</summary>
+/// <summary>
+/// Writes JSON bodies with source-generated serializers (no reflection per request). The body is
+/// serialized first into a per-thread buffer, so the reply carries a Content-Length and goes out in
+/// the one flush Kestrel makes when the handler returns (issue 11: streaming the serializer into the
+/// response made every reply chunked and flushed it twice).
+/// </summary>
 public static class JsonReplies
 {
+    /// <summary>A thread keeps its buffer while it stays this small; a rare larger body does not pin its buffer.</summary>
+    public const int MaxRetainedBufferBytes = 64 * 1024;
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
     public static Task Write<T>(HttpContext context, int statusCode, T body, JsonTypeInfo<T> typeInfo)
     {
-        context.Response.StatusCode = statusCode;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        return JsonSerializer.SerializeAsync(context.Response.Body, body, typeInfo, context.RequestAborted);
+        HttpResponse response = context.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = "application/json; charset=utf-8";
+        ArrayBufferWriter<byte> buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        Utf8JsonWriter writer = t_writer ??= new Utf8JsonWriter(buffer);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, body, typeInfo);
+        writer.Flush();
+        response.ContentLength = buffer.WrittenCount;
+        // Copies into the response pipe before returning, so the buffer is free for this thread's next reply.
+        response.BodyWriter.Write(buffer.WrittenSpan);
+        if (buffer.Capacity > MaxRetainedBufferBytes)
+        {
+            t_buffer = null;
+            t_writer = null;
+        }
+        return Task.CompletedTask;
     }
 
     public static Task Error(HttpContext context, int statusCode, string message) =>

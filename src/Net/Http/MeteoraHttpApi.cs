@@ -191,15 +191,15 @@ public static class MeteoraHttpApi
     private static async Task<ClientResult?> SubmitAsync(HttpContext context, ClientOperation operation, string key, byte[]? value, int? consistency, bool primaryOnly)
     {
         NodeRuntime runtime = Runtime(context);
-        var limit = TimeSpan.FromMilliseconds(runtime.Config.RequestTimeoutMs + ResponseGraceMs);
         try
         {
-            return await runtime.Gateway.SubmitAsync(operation, key, value, consistency, context.RequestAborted, primaryOnly).WaitAsync(limit, context.RequestAborted);
+            // The gateway fails a request the engine has not answered within its response limit.
+            return await runtime.Gateway.SubmitAsync(operation, key, value, consistency, context.RequestAborted, primaryOnly);
         }
         catch (TimeoutException)
         {
             await JsonReplies.Write(context, StatusCodes.Status503ServiceUnavailable,
-                new UnavailableResponse($"node did not answer within {limit.TotalMilliseconds} ms", 0, consistency ?? 0),
+                new UnavailableResponse($"node did not answer within {runtime.Gateway.ResponseLimitMs} ms", 0, consistency ?? 0),
                 ApiJsonContext.Api.UnavailableResponse);
         }
         catch (ObjectDisposedException)

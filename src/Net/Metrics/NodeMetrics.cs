@@ -23,6 +23,8 @@ public sealed class NodeMetrics
         _storage = storage ?? throw new ArgumentNullException(nameof(storage));
         Registry = Prometheus.Metrics.NewCustomRegistry();
         IMetricFactory factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // No traces are exported, so an exemplar would only cost a trace-context lookup per observation.
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         Client = new ClientMetrics(factory);
         Storage = new StorageMetrics(factory);
         Loop = new EventLoopMetrics(factory);
