@@ -5,7 +5,8 @@
 #   bash bench/wrk-table.sh [--duration-s 10] [--connections 32] [--warmup-s 5]
 # Every HTTP server first gets --warmup-s of the same load, not measured (the JIT's tiering runs then).
 # The RSS of every Meteora node is sampled once a second while its rows run; the table below the main
-# one shows first, max and last sample, so --duration-s 30 gives the 60 s RSS check (set + get rows).
+# one shows the first sample, the largest of each half and the last, so --duration-s 30 gives the 60 s RSS
+# check (set + get rows): flat means the second half's largest is no larger than the first half's.
 # Installs wrk, redis-server and redis-tools from Debian when missing; starts and stops every server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -161,9 +162,13 @@ awk -v duration="$DURATION_S" -v conns="$CONNECTIONS" -v warmup="$WARMUP_S" '
 
 # RSS per node over its measured rows (set then get): a flat line means no queue or cache grows with load.
 awk '
-  { if (!($1 in first)) { first[$1] = $2; order[n++] = $1 } if ($2 > max[$1]) max[$1] = $2; last[$1] = $2; count[$1]++ }
+  { if (!($1 in first)) { first[$1] = $2; order[n++] = $1 } if ($2 > max[$1]) max[$1] = $2; last[$1] = $2; count[$1]++; rss[$1, count[$1]] = $2 }
   END {
-    print "\n| node (server-pid) | RSS first MiB | RSS max MiB | RSS last MiB | samples |"
-    print "|---|---:|---:|---:|---:|"
-    for (i = 0; i < n; i++) { r = order[i]; printf "| %s | %.1f | %.1f | %.1f | %d |\n", r, first[r] / 1024, max[r] / 1024, last[r] / 1024, count[r] }
+    print "\n| node (server-pid) | RSS first MiB | RSS max of first half MiB | RSS max of second half MiB | RSS last MiB | samples |"
+    print "|---|---:|---:|---:|---:|---:|"
+    for (i = 0; i < n; i++) {
+      r = order[i]; half = int(count[r] / 2); a = 0; b = 0
+      for (k = 1; k <= count[r]; k++) { if (k <= half) { if (rss[r, k] > a) a = rss[r, k] } else if (rss[r, k] > b) b = rss[r, k] }
+      printf "| %s | %.1f | %.1f | %.1f | %.1f | %d |\n", r, first[r] / 1024, a / 1024, b / 1024, last[r] / 1024, count[r]
+    }
   }' "$WORK/rss"

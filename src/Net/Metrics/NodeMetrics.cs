@@ -56,6 +56,7 @@ public sealed class NodeMetrics
         Storage.WriteFailures.IncTo(_storage.WriteFailureCount);
         Storage.Syncs.IncTo(_storage.SyncCount);
         Storage.Completed.IncTo(_storage.CompletedCount);
+        Storage.SetMemory(_storage.MemoryUsage());
         Engine.Collect();
         Peers.Collect();
         Membership.Collect();

@@ -29,6 +29,23 @@ public sealed class StorageMetrics
         WriteFailures = factory.CreateCounter("meteora_storage_write_failures_total", "Key writes and purges RocksDB refused.");
         Syncs = factory.CreateCounter("meteora_storage_wal_syncs_total", "WAL fsyncs that succeeded.");
         Completed = factory.CreateCounter("meteora_storage_operations_completed_total", "Storage operations reported back to the engine after their sync.");
+        Gauge memory = factory.CreateGauge("meteora_storage_memory_bytes",
+            "RocksDB memory by kind: memtables (all families), block_cache (data, index and filter blocks), table_readers.", ["kind"]);
+        _memtables = memory.WithLabels("memtables");
+        _blockCache = memory.WithLabels("block_cache");
+        _tableReaders = memory.WithLabels("table_readers");
+    }
+
+    private readonly Gauge.Child _memtables;
+    private readonly Gauge.Child _blockCache;
+    private readonly Gauge.Child _tableReaders;
+
+    /// <summary>Read at scrape from RocksDB's own properties.</summary>
+    public void SetMemory(Storage.RocksDbMemoryUsage usage)
+    {
+        _memtables.Set(usage.MemtableBytes);
+        _blockCache.Set(usage.BlockCacheBytes);
+        _tableReaders.Set(usage.TableReaderBytes);
     }
 
     internal Counter Writes { get; }

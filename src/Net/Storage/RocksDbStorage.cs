@@ -124,16 +124,35 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         return new RocksDbStorage(db, sink, path, guard ?? new DiskSpaceGuard(path));
     }
 
+    /// <summary>Memtables, block cache (with index and filter blocks) and table readers, as RocksDB counts them.</summary>
+    public RocksDbMemoryUsage MemoryUsage()
+    {
+        lock (_dbLock)
+        {
+            if (_disposed) return default;
+            long memtables = 0;
+            foreach (ColumnFamilyHandle family in new[] { _data, _hints, _metadata })
+            {
+                memtables += Property("rocksdb.cur-size-all-mem-tables", family);
+            }
+            return new RocksDbMemoryUsage(memtables, Property("rocksdb.block-cache-usage", _data), Property("rocksdb.estimate-table-readers-mem", _data));
+        }
+    }
+
+    private long Property(string name, ColumnFamilyHandle family) =>
+        long.TryParse(_db.GetProperty(name, family), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
+
     private static RocksDb OpenDb(string path)
     {
-        var options = new DbOptions()
+        var options = RocksDbMemory.Apply(new DbOptions()
             .SetCreateIfMissing(true)
-            .SetCreateMissingColumnFamilies(true);
+            .SetCreateMissingColumnFamilies(true));
+        Cache blockCache = Cache.CreateLru(RocksDbMemory.BlockCacheBytes);
         var families = new ColumnFamilies
         {
-            { DataFamily, new ColumnFamilyOptions() },
-            { HintsFamily, new ColumnFamilyOptions() },
-            { MetadataFamily, new ColumnFamilyOptions() },
+            { DataFamily, RocksDbMemory.Family(RocksDbMemory.DataWriteBufferBytes, blockCache) },
+            { HintsFamily, RocksDbMemory.Family(RocksDbMemory.HintsWriteBufferBytes, blockCache) },
+            { MetadataFamily, RocksDbMemory.Family(RocksDbMemory.MetadataWriteBufferBytes, blockCache) },
         };
         RocksDb db;
         try

@@ -52,6 +52,9 @@ public sealed class PrometheusMetricsTests
         Assert.True(m["meteora_storage_wal_syncs_total"] >= 1);
         Assert.True(m["meteora_storage_writes_per_sync_count"] >= 1);
         Assert.True(m["meteora_storage_wal_sync_duration_seconds_count"] >= 1);
+        Assert.True(m["meteora_storage_memory_bytes{kind=\"memtables\"}"] > 0, "the writes above sit in a memtable");
+        Assert.True(m.ContainsKey("meteora_storage_memory_bytes{kind=\"block_cache\"}"));
+        Assert.True(m.ContainsKey("meteora_storage_memory_bytes{kind=\"table_readers\"}"));
         Assert.True(m["meteora_event_loop_events_total"] >= 12);
         Assert.True(m["meteora_event_loop_event_duration_seconds_count"] >= 12);
         Assert.Equal(1, m["meteora_repair_jobs_finished_total{state=\"done\"}"]);
