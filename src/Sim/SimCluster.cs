@@ -385,7 +385,7 @@ public sealed class SimCluster
         {
             if ((checkEveryMicros == 0 || NowMicros >= nextCheck) && done()) return true;
             if (checkEveryMicros > 0 && NowMicros >= nextCheck) nextCheck = NowMicros + checkEveryMicros;
-            if (!_queue.TryPeek(out SimEvent? ev, out var next) || next.TimeMicros > deadlineMicros)
+            if (!_queue.TryPeek(out SimEvent ev, out var next) || next.TimeMicros > deadlineMicros)
             {
                 if (deadlineMicros != long.MaxValue) NowMicros = Math.Max(NowMicros, deadlineMicros);
                 return done();
@@ -430,7 +430,7 @@ public sealed class SimCluster
         _trace?.WriteLine($"{(NowMicros - EpochMicros) / 1000.0,12:F3}ms {line}");
     }
 
-    private void Process(SimEvent ev)
+    private void Process(in SimEvent ev)
     {
         _hash.Add(NowMicros);
         _hash.Add((long)ev.Kind);
@@ -492,7 +492,7 @@ public sealed class SimCluster
         }
     }
 
-    private bool IsCurrent(SimEvent ev)
+    private bool IsCurrent(in SimEvent ev)
     {
         SimNode node = Nodes[ev.Node];
         return node.Up && node.Incarnation == ev.Incarnation;

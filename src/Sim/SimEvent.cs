@@ -12,8 +12,11 @@ internal enum SimEventKind : byte
     OperatorTick = 8,
 }
 
-/// <summary>One scheduled happening. Ordered in the queue by (virtual time, sequence number).</summary>
-internal sealed class SimEvent
+/// <summary>
+/// One scheduled happening. Ordered in the queue by (virtual time, sequence number). A struct held in
+/// the queue's own array: one object per event was 14 % of the simulator's allocated bytes (issue 11).
+/// </summary>
+internal readonly struct SimEvent
 {
     public required SimEventKind Kind { get; init; }
     public required int Node { get; init; }
