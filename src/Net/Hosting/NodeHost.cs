@@ -40,6 +40,7 @@ public static class NodeHost
     /// <summary>Runs the node until SIGINT/SIGTERM (or parent exit); returns the process exit code.</summary>
     public static async Task<int> RunAsync(NodeConfig config, NodeSecurity security, IConfiguration configuration)
     {
+        using Runtime.NativeMemory trimming = Runtime.NativeMemory.StartTrimming();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = Directory.GetCurrentDirectory(),

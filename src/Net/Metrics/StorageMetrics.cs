@@ -16,6 +16,9 @@ public sealed class StorageMetrics
 
     private readonly Histogram _writesPerSync;
     private readonly Histogram _syncDuration;
+    private readonly Gauge.Child _memtables;
+    private readonly Gauge.Child _blockCache;
+    private readonly Gauge.Child _tableReaders;
 
     public StorageMetrics(IMetricFactory factory)
     {
@@ -35,10 +38,6 @@ public sealed class StorageMetrics
         _blockCache = memory.WithLabels("block_cache");
         _tableReaders = memory.WithLabels("table_readers");
     }
-
-    private readonly Gauge.Child _memtables;
-    private readonly Gauge.Child _blockCache;
-    private readonly Gauge.Child _tableReaders;
 
     /// <summary>Read at scrape from RocksDB's own properties.</summary>
     public void SetMemory(Storage.RocksDbMemoryUsage usage)

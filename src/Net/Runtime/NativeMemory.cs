@@ -7,8 +7,9 @@ namespace Meteora.Net.Runtime;
 /// and returns freed pages inside an arena to the OS only when asked. RocksDB's memtables are malloc'ed
 /// and freed by the loop, the I/O thread and its flush threads, so under write load a node's RSS crept
 /// up by ~30 MiB a minute while RocksDB's own count of its memory stayed flat (issue 11; measured with
-/// meteora_storage_memory_bytes). A periodic malloc_trim(3) hands those pages back. MALLOC_ARENA_MAX
-/// would prevent most of it, but glibc reads it at process start, before any code of ours runs.
+/// meteora_storage_memory_bytes). A periodic malloc_trim(3), for as long as a node runs, hands those
+/// pages back. MALLOC_ARENA_MAX would prevent most of it, but glibc reads it at process start, before
+/// any code of ours runs.
 /// </summary>
 internal sealed class NativeMemory : IDisposable
 {

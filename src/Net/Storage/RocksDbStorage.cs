@@ -130,14 +130,13 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         lock (_dbLock)
         {
             if (_disposed) return default;
-            long memtables = 0;
-            foreach (ColumnFamilyHandle family in new[] { _data, _hints, _metadata })
-            {
-                memtables += Property("rocksdb.cur-size-all-mem-tables", family);
-            }
-            return new RocksDbMemoryUsage(memtables, Property("rocksdb.block-cache-usage", _data), Property("rocksdb.estimate-table-readers-mem", _data));
+            // The block cache is shared by every family, so one family's figure is the whole cache.
+            return new RocksDbMemoryUsage(AllFamilies("rocksdb.cur-size-all-mem-tables"), Property("rocksdb.block-cache-usage", _data),
+                AllFamilies("rocksdb.estimate-table-readers-mem"));
         }
     }
+
+    private long AllFamilies(string name) => Property(name, _data) + Property(name, _hints) + Property(name, _metadata);
 
     private long Property(string name, ColumnFamilyHandle family) =>
         long.TryParse(_db.GetProperty(name, family), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
