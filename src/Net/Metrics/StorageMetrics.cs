@@ -19,6 +19,7 @@ public sealed class StorageMetrics
     private readonly Gauge.Child _memtables;
     private readonly Gauge.Child _blockCache;
     private readonly Gauge.Child _tableReaders;
+    private readonly Gauge.Child _valueCache;
 
     public StorageMetrics(IMetricFactory factory)
     {
@@ -33,10 +34,11 @@ public sealed class StorageMetrics
         Syncs = factory.CreateCounter("meteora_storage_wal_syncs_total", "WAL fsyncs that succeeded.");
         Completed = factory.CreateCounter("meteora_storage_operations_completed_total", "Storage operations reported back to the engine after their sync.");
         Gauge memory = factory.CreateGauge("meteora_storage_memory_bytes",
-            "RocksDB memory by kind: memtables (all families), block_cache (data, index and filter blocks), table_readers.", ["kind"]);
+            "Storage memory by kind: RocksDB's memtables (all families), block_cache (data, index and filter blocks) and table_readers, and Meteora's value_cache in front of RocksDB.", ["kind"]);
         _memtables = memory.WithLabels("memtables");
         _blockCache = memory.WithLabels("block_cache");
         _tableReaders = memory.WithLabels("table_readers");
+        _valueCache = memory.WithLabels("value_cache");
     }
 
     /// <summary>Read at scrape from RocksDB's own properties.</summary>
@@ -45,6 +47,7 @@ public sealed class StorageMetrics
         _memtables.Set(usage.MemtableBytes);
         _blockCache.Set(usage.BlockCacheBytes);
         _tableReaders.Set(usage.TableReaderBytes);
+        _valueCache.Set(usage.ValueCacheBytes);
     }
 
     internal Counter Writes { get; }

@@ -24,6 +24,9 @@ public static class RocksDbMemory
     /// <summary>Data blocks plus index and filter blocks of every family.</summary>
     public const ulong BlockCacheBytes = 32UL * 1024 * 1024;
 
+    /// <summary>Decoded values of recently used keys in front of the data family (<see cref="ValueCache"/>).</summary>
+    public const long ValueCacheBytes = 16L * 1024 * 1024;
+
     /// <summary>Memtables filling or flushing per family.</summary>
     public const int MaxWriteBuffersPerFamily = 2;
 
@@ -43,5 +46,5 @@ public static class RocksDbMemory
     }
 }
 
-/// <summary>RocksDB's own account of its memory (read at metrics scrape).</summary>
-public readonly record struct RocksDbMemoryUsage(long MemtableBytes, long BlockCacheBytes, long TableReaderBytes);
+/// <summary>RocksDB's own account of its memory, and the value cache in front of it (read at metrics scrape).</summary>
+public readonly record struct RocksDbMemoryUsage(long MemtableBytes, long BlockCacheBytes, long TableReaderBytes, long ValueCacheBytes);

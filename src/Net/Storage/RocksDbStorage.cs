@@ -54,6 +54,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     private readonly WriteOptions _appendWithoutSync = new WriteOptions().SetSync(false);
     private readonly WriteOptions _appendAndSync = new WriteOptions().SetSync(true);
     private readonly IStorageCompletionSink _sink;
+    private readonly ValueCache _values;
     private readonly Thread _ioThread;
     private readonly object _gate = new(); // Monitor: the I/O thread waits on it for work
     private List<PendingOperation> _queued = new();
@@ -65,9 +66,10 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     private long _writeFailureCount;
     private bool _disposed;
 
-    private RocksDbStorage(RocksDb db, IStorageCompletionSink sink, string path, DiskSpaceGuard guard)
+    private RocksDbStorage(RocksDb db, IStorageCompletionSink sink, string path, DiskSpaceGuard guard, long valueCacheBytes)
     {
         _db = db;
+        _values = new ValueCache(valueCacheBytes);
         Guard = guard;
         _data = db.GetColumnFamily(DataFamily);
         _hints = db.GetColumnFamily(HintsFamily);
@@ -89,6 +91,9 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     public long WriteCount => Volatile.Read(ref _writeCount);
     public long WriteFailureCount => Volatile.Read(ref _writeFailureCount);
 
+    /// <summary>The decoded-value cache in front of the data family (loop thread only).</summary>
+    internal ValueCache Values => _values;
+
     /// <summary>Group-commit figures, observed on the I/O thread after each sync; set before the first write.</summary>
     public Metrics.StorageMetrics? Metrics { get; set; }
 
@@ -106,7 +111,8 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     /// <summary>Raised once, on the I/O thread, when a WAL sync fails.</summary>
     public event Action<Exception>? Faulted;
 
-    public static RocksDbStorage Open(string path, IStorageCompletionSink sink, DiskSpaceGuard? guard = null)
+    /// <param name="valueCacheBytes">Bound of the decoded-value cache in front of the data family (tests use tiny ones to force eviction).</param>
+    public static RocksDbStorage Open(string path, IStorageCompletionSink sink, DiskSpaceGuard? guard = null, long valueCacheBytes = RocksDbMemory.ValueCacheBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(sink);
@@ -121,7 +127,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             db.Dispose();
             throw;
         }
-        return new RocksDbStorage(db, sink, path, guard ?? new DiskSpaceGuard(path));
+        return new RocksDbStorage(db, sink, path, guard ?? new DiskSpaceGuard(path), valueCacheBytes);
     }
 
     /// <summary>Memtables, block cache (with index and filter blocks) and table readers, as RocksDB counts them.</summary>
@@ -132,7 +138,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             if (_disposed) return default;
             // The block cache is shared by every family, so one family's figure is the whole cache.
             return new RocksDbMemoryUsage(AllFamilies("rocksdb.cur-size-all-mem-tables"), Property("rocksdb.block-cache-usage", _data),
-                AllFamilies("rocksdb.estimate-table-readers-mem"));
+                AllFamilies("rocksdb.estimate-table-readers-mem"), _values.SizeBytes);
         }
     }
 
@@ -202,9 +208,12 @@ public sealed class RocksDbStorage : IStorage, IDisposable
     {
         Span<byte> encodedKey = stackalloc byte[StorageKeys.MaxEncodedBytes];
         int length = StorageKeys.Encode(partition, key, encodedKey);
+        if (_values.TryGet(partition, key, out value)) return true;
         StoredValue? found = _db.Get(encodedKey[..length], StoredValueDeserializer.Instance, _data);
         value = found!;
-        return found is not null;
+        if (found is null) return false;
+        _values.Set(partition, key, found);
+        return true;
     }
 
     public void Write(int partition, string key, StoredValue value, long completionToken)
@@ -222,6 +231,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
                 StoredValueCodec.Encode(value, encodedValue);
                 _db.Put(encodedKey[..keyLength], encodedValue.AsSpan(0, valueLength), _data, _appendWithoutSync);
                 applied = true;
+                _values.Set(partition, key, value);
             }
             catch (RocksDbException)
             {
@@ -259,6 +269,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
         {
             try
             {
+                _values.Clear();
                 _db.Dispose();
                 _db = OpenDb(Path);
                 _data = _db.GetColumnFamily(DataFamily);
@@ -335,6 +346,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
             try
             {
                 _db.Remove(encodedKey[..keyLength], _data, _appendWithoutSync);
+                _values.Remove(partition, key);
             }
             catch (RocksDbException)
             {
@@ -365,6 +377,7 @@ public sealed class RocksDbStorage : IStorage, IDisposable
                 using var batch = new WriteBatch();
                 batch.DeleteRange(start, (ulong)start.Length, end, (ulong)end.Length, _data);
                 _db.Write(batch, _appendWithoutSync);
+                _values.RemovePartition(partition);
             }
             catch (RocksDbException)
             {

@@ -55,6 +55,7 @@ public sealed class PrometheusMetricsTests
         Assert.True(m["meteora_storage_memory_bytes{kind=\"memtables\"}"] > 0, "the writes above sit in a memtable");
         Assert.True(m.ContainsKey("meteora_storage_memory_bytes{kind=\"block_cache\"}"));
         Assert.True(m.ContainsKey("meteora_storage_memory_bytes{kind=\"table_readers\"}"));
+        Assert.True(m["meteora_storage_memory_bytes{kind=\"value_cache\"}"] > 0, "the keys written and read above are in the value cache");
         Assert.True(m["meteora_event_loop_events_total"] >= 12);
         Assert.True(m["meteora_event_loop_event_duration_seconds_count"] >= 12);
         Assert.Equal(1, m["meteora_repair_jobs_finished_total{state=\"done\"}"]);

@@ -190,6 +190,27 @@ public abstract class StorageContractTests<THarness> where THarness : IStorageHa
     }
 
     [Fact]
+    public void DroppingAPartitionRemovesItsKeysAtOnceAndNoOtherPartitions()
+    {
+        using var harness = new THarness();
+        harness.Storage.Write(2, "a", Value(1, 1, "a"), 1);
+        harness.Storage.Write(2, "b", Value(1, 1, "b"), 2);
+        harness.Storage.Write(3, "c", Value(1, 1, "kept"), 3);
+        // Read first, so a store that caches what it read must forget it too.
+        Assert.True(harness.Storage.TryGet(2, "a", out _));
+        harness.Storage.DropPartition(2, 4);
+        Assert.False(harness.Storage.TryGet(2, "a", out _));
+        Assert.False(harness.Storage.TryGet(2, "b", out _));
+        Assert.Equal([1, 2, 3, 4], harness.CompleteAll(4).Select(c => (int)c.Token));
+        Assert.True(harness.Storage.TryGet(3, "c", out StoredValue kept));
+        Assert.Equal("kept", Encoding.UTF8.GetString(kept.Value!));
+
+        harness.Restart();
+        Assert.False(harness.Storage.TryGet(2, "a", out _));
+        Assert.True(harness.Storage.TryGet(3, "c", out _));
+    }
+
+    [Fact]
     public void PurgeRemovesOnlyTheExactTombstone()
     {
         using var harness = new THarness();
