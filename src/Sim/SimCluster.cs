@@ -20,7 +20,7 @@ public sealed class SimCluster
     /// <summary>Hard stop against runaway runs; a healthy 100k-op run needs about a million events.</summary>
     public const long MaxEvents = 500_000_000;
 
-    private readonly PriorityQueue<SimEvent, (long TimeMicros, long Sequence)> _queue = new();
+    private readonly SimEventQueue _queue = new();
     private readonly SimRandom _disk;
     private readonly TraceHash _hash = new();
     private readonly TextWriter? _trace;
@@ -385,7 +385,7 @@ public sealed class SimCluster
         {
             if ((checkEveryMicros == 0 || NowMicros >= nextCheck) && done()) return true;
             if (checkEveryMicros > 0 && NowMicros >= nextCheck) nextCheck = NowMicros + checkEveryMicros;
-            if (!_queue.TryPeek(out SimEvent ev, out var next) || next.TimeMicros > deadlineMicros)
+            if (!_queue.TryPeek(out SimEvent ev, out long nextMicros) || nextMicros > deadlineMicros)
             {
                 if (deadlineMicros != long.MaxValue) NowMicros = Math.Max(NowMicros, deadlineMicros);
                 return done();
@@ -395,7 +395,7 @@ public sealed class SimCluster
             {
                 throw new InvalidOperationException($"run exceeded {MaxEvents} events; something is looping");
             }
-            NowMicros = next.TimeMicros;
+            NowMicros = nextMicros;
             Process(ev);
         }
     }
@@ -406,7 +406,7 @@ public sealed class SimCluster
         {
             throw new InvalidOperationException($"event scheduled in the past ({atMicros} < {NowMicros})");
         }
-        _queue.Enqueue(ev, (atMicros, _sequence++));
+        _queue.Enqueue(ev, atMicros, _sequence++);
     }
 
     internal long DiskLatencyMicros() =>

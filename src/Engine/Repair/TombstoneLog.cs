@@ -25,9 +25,14 @@ internal sealed class TombstoneLog
     /// <summary>Entries moved from the arrival queues to the grace queue per call, times the purge batch.</summary>
     private const int MovesPerEligible = 4;
 
-    private readonly SortedDictionary<int, Queue<(string Key, WriteVersion Version, long Sequence)>> _awaitingRepair = new();
+    /// <summary>
+    /// Per partition, in partition order. A sorted list walked by index: enumerating a sorted
+    /// dictionary allocates a stack every time, and this is walked on every purge tick (issue 11).
+    /// </summary>
+    private readonly SortedList<int, Queue<(string Key, WriteVersion Version, long Sequence)>> _awaitingRepair = new();
     private readonly PriorityQueue<(int Partition, string Key, WriteVersion Version), (long TimestampMicros, long Sequence)> _awaitingGrace = new();
     private readonly Dictionary<int, long> _repairedFrom = new();
+    private readonly List<(int Partition, string Key, WriteVersion Version)> _eligible = new();
     private long _sequence;
     private int _count;
 
@@ -51,7 +56,11 @@ internal sealed class TombstoneLog
     /// </summary>
     public void Forget(int partition)
     {
-        if (_awaitingRepair.Remove(partition, out var queue)) _count -= queue.Count;
+        if (_awaitingRepair.TryGetValue(partition, out var queue))
+        {
+            _awaitingRepair.Remove(partition);
+            _count -= queue.Count;
+        }
         _repairedFrom.Remove(partition);
     }
 
@@ -65,11 +74,12 @@ internal sealed class TombstoneLog
     /// Tombstones that may be purged now, at most <paramref name="max"/>, oldest timestamp first. The
     /// caller checks each still holds exactly that tombstone.
     /// </summary>
-    /// <remarks><paramref name="more"/>: this bounded step stopped with work left (call again soon).</remarks>
+    /// <remarks><paramref name="more"/>: this bounded step stopped with work left (call again soon). The list is reused: valid until the next call.</remarks>
     public List<(int Partition, string Key, WriteVersion Version)> TakeEligible(long cutoffMicros, int max, out bool more)
     {
         bool movesLeft = MoveRepaired(MovesPerEligible * max);
-        var eligible = new List<(int, string, WriteVersion)>();
+        List<(int Partition, string Key, WriteVersion Version)> eligible = _eligible;
+        eligible.Clear();
         while (eligible.Count < max && _awaitingGrace.TryPeek(out var entry, out var due) && due.TimestampMicros < cutoffMicros)
         {
             _awaitingGrace.Dequeue();
@@ -84,8 +94,10 @@ internal sealed class TombstoneLog
     private bool MoveRepaired(int maxMoves)
     {
         int moved = 0;
-        foreach (var (partition, queue) in _awaitingRepair)
+        for (int i = 0; i < _awaitingRepair.Count; i++)
         {
+            int partition = _awaitingRepair.GetKeyAtIndex(i);
+            Queue<(string Key, WriteVersion Version, long Sequence)> queue = _awaitingRepair.GetValueAtIndex(i);
             long repairedFrom = _repairedFrom.GetValueOrDefault(partition);
             while (moved < maxMoves && queue.TryPeek(out var head) && head.Sequence < repairedFrom)
             {
