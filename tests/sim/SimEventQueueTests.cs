@@ -1,0 +1,71 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Meteora.Sim;
+
+namespace Meteora.Tests.Sim;
+
+/// <summary>
+/// The event queue pops in (time, sequence) order whatever the interleaving of enqueues and
+/// dequeues, which is what keeps trace hashes independent of the heap's shape.
+/// </summary>
+public sealed class SimEventQueueTests
+{
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public bool Pops_in_time_then_sequence_order_like_a_sorted_model(int[] script)
+    {
+        var queue = new SimEventQueue();
+        var model = new SortedSet<(long Time, long Sequence)>();
+        long sequence = 0;
+        foreach (int step in script)
+        {
+            if (step % 3 == 0 && model.Count > 0)
+            {
+                if (!Pop(queue, model)) return false;
+                continue;
+            }
+            // Few distinct times, so equal times (ordered by sequence) are common.
+            long time = Math.Abs(step % 17);
+            queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0, Id = sequence }, time, sequence);
+            model.Add((time, sequence));
+            sequence++;
+        }
+        while (model.Count > 0)
+        {
+            if (!Pop(queue, model)) return false;
+        }
+        return queue.Count == 0 && !queue.TryPeek(out _, out _);
+    }
+
+    private static bool Pop(SimEventQueue queue, SortedSet<(long Time, long Sequence)> model)
+    {
+        (long time, long sequence) = model.Min;
+        model.Remove(model.Min);
+        bool ok = queue.TryPeek(out SimEvent ev, out long peekedTime) && peekedTime == time && ev.Id == sequence;
+        queue.Dequeue();
+        return ok && queue.Count == model.Count;
+    }
+
+    [Fact]
+    public void Dequeue_on_an_empty_queue_throws()
+    {
+        Assert.Throws<InvalidOperationException>(() => new SimEventQueue().Dequeue());
+    }
+
+    [Fact]
+    public void Grows_past_its_initial_capacity_and_reuses_slots()
+    {
+        var queue = new SimEventQueue();
+        for (int round = 0; round < 3; round++)
+        {
+            for (long i = 0; i < 5_000; i++) queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0, Id = i }, 10_000 - i, round * 10_000 + i);
+            for (long i = 4_999; i >= 0; i--)
+            {
+                Assert.True(queue.TryPeek(out SimEvent ev, out long time));
+                Assert.Equal(i, ev.Id);
+                Assert.Equal(10_000 - i, time);
+                queue.Dequeue();
+            }
+        }
+        Assert.Equal(0, queue.Count);
+    }
+}
