@@ -25,8 +25,8 @@ public sealed class ValueCache
     public const int EntryOverheadBytes = 96;
 
     private readonly long _generationBytes;
-    private Dictionary<(int Partition, string Key), StoredValue> _young = new();
-    private Dictionary<(int Partition, string Key), StoredValue> _old = new();
+    private Dictionary<CacheKey, StoredValue> _young = new();
+    private Dictionary<CacheKey, StoredValue> _old = new();
     private long _youngBytes;
     private long _oldBytes;
 
@@ -50,12 +50,12 @@ public sealed class ValueCache
 
     public bool TryGet(int partition, string key, out StoredValue value)
     {
-        if (_young.TryGetValue((partition, key), out value!))
+        if (_young.TryGetValue(new CacheKey(partition, key), out value!))
         {
             Hits++;
             return true;
         }
-        if (_old.Remove((partition, key), out value!))
+        if (_old.Remove(new CacheKey(partition, key), out value!))
         {
             _oldBytes -= SizeOf(key, value);
             Hits++;
@@ -70,16 +70,16 @@ public sealed class ValueCache
     public void Set(int partition, string key, StoredValue value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (_old.Remove((partition, key), out StoredValue? older)) _oldBytes -= SizeOf(key, older);
-        if (_young.Remove((partition, key), out StoredValue? previous)) _youngBytes -= SizeOf(key, previous);
+        if (_old.Remove(new CacheKey(partition, key), out StoredValue? older)) _oldBytes -= SizeOf(key, older);
+        if (_young.Remove(new CacheKey(partition, key), out StoredValue? previous)) _youngBytes -= SizeOf(key, previous);
         Add(partition, key, value);
     }
 
     /// <summary>RocksDB no longer holds the key.</summary>
     public void Remove(int partition, string key)
     {
-        if (_old.Remove((partition, key), out StoredValue? older)) _oldBytes -= SizeOf(key, older);
-        if (_young.Remove((partition, key), out StoredValue? previous)) _youngBytes -= SizeOf(key, previous);
+        if (_old.Remove(new CacheKey(partition, key), out StoredValue? older)) _oldBytes -= SizeOf(key, older);
+        if (_young.Remove(new CacheKey(partition, key), out StoredValue? previous)) _youngBytes -= SizeOf(key, previous);
     }
 
     /// <summary>RocksDB no longer holds any key of <paramref name="partition"/> (rare: the partition moved away).</summary>
@@ -109,23 +109,26 @@ public sealed class ValueCache
             Volatile.Write(ref _oldBytes, _youngBytes);
             Volatile.Write(ref _youngBytes, 0);
         }
-        _young[(partition, key)] = value;
+        _young[new CacheKey(partition, key)] = value;
         Volatile.Write(ref _youngBytes, _youngBytes + size);
     }
 
-    private static long RemovePartition(Dictionary<(int Partition, string Key), StoredValue> generation, int partition)
+    private static long RemovePartition(Dictionary<CacheKey, StoredValue> generation, int partition)
     {
         long removedBytes = 0;
-        List<(int Partition, string Key)>? doomed = null;
-        foreach (KeyValuePair<(int Partition, string Key), StoredValue> entry in generation)
+        List<CacheKey>? doomed = null;
+        foreach (KeyValuePair<CacheKey, StoredValue> entry in generation)
         {
             if (entry.Key.Partition != partition) continue;
             (doomed ??= []).Add(entry.Key);
             removedBytes += SizeOf(entry.Key.Key, entry.Value);
         }
-        if (doomed is not null) foreach ((int Partition, string Key) key in doomed) generation.Remove(key);
+        if (doomed is not null) foreach (CacheKey key in doomed) generation.Remove(key);
         return removedBytes;
     }
+
+    /// <summary>A struct key of its own: a (int, string) tuple runs shared generic code that looks its comparers up at run time.</summary>
+    private readonly record struct CacheKey(int Partition, string Key);
 
     private static long SizeOf(string key, StoredValue value) => EntryOverheadBytes + 2L * key.Length + (value.Value?.Length ?? 0);
 }
