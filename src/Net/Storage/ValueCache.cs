@@ -70,8 +70,7 @@ public sealed class ValueCache
     public void Set(int partition, string key, StoredValue value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (_old.Remove(new CacheKey(partition, key), out StoredValue? older)) _oldBytes -= SizeOf(key, older);
-        if (_young.Remove(new CacheKey(partition, key), out StoredValue? previous)) _youngBytes -= SizeOf(key, previous);
+        Remove(partition, key);
         Add(partition, key, value);
     }
 

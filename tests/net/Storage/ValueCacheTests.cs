@@ -59,6 +59,16 @@ public sealed class ValueCacheTests
     }
 
     [Fact]
+    public void A_value_too_large_to_hold_still_replaces_the_older_cached_one()
+    {
+        var cache = new ValueCache(capacityBytes: 4 * 1024);
+        cache.Set(0, "k", Value("small"));
+        cache.Set(0, "k", Value(new string('x', 3000))); // larger than a generation (2 KiB): not held
+        Assert.False(cache.TryGet(0, "k", out _)); // and the small one must not answer for it
+        Assert.Equal(0, cache.SizeBytes);
+    }
+
+    [Fact]
     public void A_capacity_too_small_for_one_entry_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new ValueCache(capacityBytes: 10));
