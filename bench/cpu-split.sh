@@ -90,7 +90,7 @@ measure() {
   rps=$(echo "$out" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
   awk -v label="$label" -v row="$row" -v requests="$requests" -v rps="$rps" -v hz="$(getconf CLK_TCK)" '
     FNR == NR { ticks[$1] = $3; cs[$1] = $4; next }
-    { t = $3 - ticks[$1]; c = $4 - cs[$1]; if (!($1 in ticks)) { t = $3; c = $4 }
+    { t = $3 - ticks[$1]; c = $4 - cs[$1]   # a thread started during the run counts from zero
       cpu[$2] += t; total += t; switches += c }
     END {
       us = 1e6 / hz / requests
@@ -116,8 +116,10 @@ run() {
     done
   fi
   PIDS+=("${started[@]}")
-  local p; for p in 18930 18932 18934; do [ "$NODES" = 1 ] && [ "$p" != 18930 ] && continue; wait_http "http://127.0.0.1:$p/meteora/health"; done
-  [ "$NODES" = 3 ] && sleep 2
+  local p ports=(18930)
+  [ "$NODES" = 3 ] && ports+=(18932 18934)
+  for p in "${ports[@]}"; do wait_http "http://127.0.0.1:$p/meteora/health"; done
+  [ "$NODES" = 1 ] || sleep 2 # peer links come up after HTTP
   wrk -t2 -c32 -d4s -s "$WORK/put.lua" http://127.0.0.1:18930 >/dev/null
   wrk -t2 -c32 -d3s -s "$WORK/get.lua" http://127.0.0.1:18930 >/dev/null
   measure "$label" set "$WORK/put.lua" "${started[@]}"

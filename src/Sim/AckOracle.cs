@@ -19,9 +19,9 @@ internal sealed class AckOracle(SimCluster cluster)
     private readonly Dictionary<(int Coordinator, long RequestId, int Replica), Sent> _writes = new();
     private readonly List<Violation> _violations = [];
     /// <summary>Who durably acked each written version, as node-id bit masks (ids are below <see cref="SimOptions.MaxNodes"/>, 64): as a replica, and as a fallback keeping a hint.</summary>
-    /// <summary>Keyed by a record struct, not a (string, WriteVersion) tuple: a tuple with a reference field runs shared generic code that looks its comparers up at run time (issue 11: ~8 % of a run).</summary>
     private readonly Dictionary<WrittenVersion, (ulong Direct, ulong ViaHint)> _ackers = new();
 
+    /// <summary>A record struct, not a (string, WriteVersion) tuple: a tuple with a reference field runs shared generic code that looks its comparers up at run time (issue 11).</summary>
     private readonly record struct WrittenVersion(string Key, WriteVersion Version);
 
     /// <summary>A write sent and waiting for its ack: to a replica, a replayed hint to its owner, or (HintTarget ≥ 0) a hint to a fallback.</summary>
@@ -101,10 +101,10 @@ internal sealed class AckOracle(SimCluster cluster)
     private void CheckAck(int from, int to, long requestId)
     {
         if (!_writes.Remove((to, requestId, from), out Sent sent)) return;
-        var written = (sent.Key, sent.Version);
+        var written = new WrittenVersion(sent.Key, sent.Version);
         bool viaHint = sent.HintTarget >= 0;
         if ((uint)from >= SimOptions.MaxNodes) throw new InvalidOperationException($"node{from} is beyond the {SimOptions.MaxNodes} node slots an acker mask holds");
-        ref var ackers = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ackers, new WrittenVersion(written.Key, written.Version), out _);
+        ref var ackers = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ackers, written, out _);
         if (viaHint) ackers.ViaHint |= 1UL << from;
         else ackers.Direct |= 1UL << from;
         SimNode replica = cluster.Nodes[from];

@@ -56,10 +56,11 @@ internal sealed class TombstoneLog
     /// </summary>
     public void Forget(int partition)
     {
-        if (_awaitingRepair.TryGetValue(partition, out var queue))
+        int index = _awaitingRepair.IndexOfKey(partition);
+        if (index >= 0)
         {
-            _awaitingRepair.Remove(partition);
-            _count -= queue.Count;
+            _count -= _awaitingRepair.GetValueAtIndex(index).Count;
+            _awaitingRepair.RemoveAt(index);
         }
         _repairedFrom.Remove(partition);
     }

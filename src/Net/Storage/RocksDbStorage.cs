@@ -206,9 +206,9 @@ public sealed class RocksDbStorage : IStorage, IDisposable
 
     public bool TryGet(int partition, string key, out StoredValue value)
     {
+        if (_values.TryGet(partition, key, out value)) return true;
         Span<byte> encodedKey = stackalloc byte[StorageKeys.MaxEncodedBytes];
         int length = StorageKeys.Encode(partition, key, encodedKey);
-        if (_values.TryGet(partition, key, out value)) return true;
         StoredValue? found = _db.Get(encodedKey[..length], StoredValueDeserializer.Instance, _data);
         value = found!;
         if (found is null) return false;

@@ -33,20 +33,16 @@ public sealed class ValueCache
     public ValueCache(long capacityBytes)
     {
         if (capacityBytes < 2 * EntryOverheadBytes) throw new ArgumentOutOfRangeException(nameof(capacityBytes), capacityBytes, $"a value cache needs at least {2 * EntryOverheadBytes} bytes");
-        CapacityBytes = capacityBytes;
         _generationBytes = capacityBytes / 2;
     }
 
-    public long CapacityBytes { get; }
-
-    /// <summary>Bytes held (both generations); read by metrics from another thread, so approximate there.</summary>
+    /// <summary>Bytes held (both generations); read by metrics from another thread, so approximate there (a long is read whole on x64).</summary>
     public long SizeBytes => Volatile.Read(ref _youngBytes) + Volatile.Read(ref _oldBytes);
 
     public int Count => _young.Count + _old.Count;
 
+    /// <summary>Reads answered here (tests use it to prove the cache was exercised).</summary>
     public long Hits { get; private set; }
-
-    public long Misses { get; private set; }
 
     public bool TryGet(int partition, string key, out StoredValue value)
     {
@@ -62,7 +58,6 @@ public sealed class ValueCache
             Add(partition, key, value);
             return true;
         }
-        Misses++;
         return false;
     }
 
@@ -92,8 +87,8 @@ public sealed class ValueCache
     {
         _young.Clear();
         _old.Clear();
-        Volatile.Write(ref _youngBytes, 0);
-        Volatile.Write(ref _oldBytes, 0);
+        _youngBytes = 0;
+        _oldBytes = 0;
     }
 
     private void Add(int partition, string key, StoredValue value)
@@ -105,11 +100,11 @@ public sealed class ValueCache
             // The young generation is full: it becomes the old one, and the old one is dropped.
             (_young, _old) = (_old, _young);
             _young.Clear();
-            Volatile.Write(ref _oldBytes, _youngBytes);
-            Volatile.Write(ref _youngBytes, 0);
+            _oldBytes = _youngBytes;
+            _youngBytes = 0;
         }
         _young[new CacheKey(partition, key)] = value;
-        Volatile.Write(ref _youngBytes, _youngBytes + size);
+        _youngBytes += size;
     }
 
     private static long RemovePartition(Dictionary<CacheKey, StoredValue> generation, int partition)
