@@ -15,22 +15,15 @@ public sealed record Schedule(
     IReadOnlyList<Fault> Faults,
     IReadOnlyList<BuggifySite> BuggifySites)
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = false,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
     public int Size => Ops.Count + Faults.Count + BuggifySites.Count;
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, ScheduleJson.Default.Schedule);
 
     public static Schedule FromJson(string json)
     {
         try
         {
-            return JsonSerializer.Deserialize<Schedule>(json, Json) ?? throw new SimUsageException("schedule file is empty");
+            return JsonSerializer.Deserialize(json, ScheduleJson.Default.Schedule) ?? throw new SimUsageException("schedule file is empty");
         }
         catch (JsonException e)
         {

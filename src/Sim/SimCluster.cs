@@ -44,7 +44,7 @@ public sealed class SimCluster
         Placement = new ReplicaPlacement(RingLayout.Create(options.Partitions, Enumerable.Range(0, options.Nodes)), options.ReplicationFactor);
         History = new History();
         Network = new SimNetwork(this, SimRandom.Stream(seed, "network"));
-        AckOracle = new AckOracle(this);
+        AckOracle = new AckOracle(this, PlannedWrites(Schedule));
         HintOracle = new HintOracle(this);
         Purges = new PurgeLog();
         Nemesis = new Nemesis(this, Schedule.Faults);
@@ -71,6 +71,16 @@ public sealed class SimCluster
             };
             Nodes[i] = new SimNode(this, nodeOptions, Placement, spare: i >= options.Nodes);
         }
+    }
+
+    private static int PlannedWrites(Schedule schedule)
+    {
+        int writes = 0;
+        foreach (PlannedOp op in schedule.Ops)
+        {
+            if (op.Operation != ClientOperation.Get) writes++;
+        }
+        return writes;
     }
 
     public ulong Seed { get; }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Meteora.Sim;
 
 /// <summary>
@@ -9,13 +11,22 @@ namespace Meteora.Sim;
 /// a slot array and are touched once when queued and once when taken. With events inside the heap
 /// (as with <see cref="PriorityQueue{TElement,TPriority}"/>), every sift step moved ~60 bytes
 /// holding object references, each move a GC write barrier: the queue was ~14 % of a run's time
-/// (issue 11, perf). Here a step moves 24 bytes and no references.
+/// (issue 11, perf). Here a step moves 16 bytes and no references: the sequence and the slot share
+/// one word (sequence in the high 40 bits, so comparing the word compares sequences), and a node's
+/// four children fill one 64-byte cache line.
 /// </para>
 /// </summary>
 internal sealed class SimEventQueue
 {
     private const int Arity = 4;
     private const int InitialCapacity = 1024;
+    private const int SlotBits = 24;
+
+    /// <summary>Events queued at once: a slot index fits in <see cref="SlotBits"/> bits.</summary>
+    public const int MaxQueued = 1 << SlotBits;
+
+    /// <summary>Sequences fit in the 40 bits above the slot (10^12 events, far beyond any run's event limit).</summary>
+    public const long MaxSequence = (1L << (64 - SlotBits)) - 1;
 
     private Entry[] _heap = new Entry[InitialCapacity];
     private SimEvent[] _events = new SimEvent[InitialCapacity];
@@ -28,10 +39,12 @@ internal sealed class SimEventQueue
 
     public void Enqueue(SimEvent ev, long timeMicros, long sequence)
     {
+        if ((ulong)sequence > MaxSequence) throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"sequence must be in 0..{MaxSequence}");
+        if (_count == MaxQueued) throw new InvalidOperationException($"more than {MaxQueued} events queued at once");
         int slot = TakeSlot();
         _events[slot] = ev;
         if (_count == _heap.Length) Array.Resize(ref _heap, _heap.Length * 2);
-        SiftUp(_count, new Entry(timeMicros, sequence, slot));
+        SiftUp(_count, new Entry(timeMicros, ((ulong)sequence << SlotBits) | (uint)slot));
         _count++;
     }
 
@@ -105,8 +118,13 @@ internal sealed class SimEventQueue
         heap[index] = entry;
     }
 
+    /// <summary>Inlined: as a call (the native compiler did not inline it) it was ~5 % of a run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Before(in Entry a, in Entry b) =>
-        a.TimeMicros < b.TimeMicros || (a.TimeMicros == b.TimeMicros && a.Sequence < b.Sequence);
+        a.TimeMicros < b.TimeMicros || (a.TimeMicros == b.TimeMicros && a.SequenceAndSlot < b.SequenceAndSlot);
 
-    private readonly record struct Entry(long TimeMicros, long Sequence, int Slot);
+    private readonly record struct Entry(long TimeMicros, ulong SequenceAndSlot)
+    {
+        public int Slot => (int)(SequenceAndSlot & (MaxQueued - 1));
+    }
 }

@@ -126,6 +126,19 @@ public sealed class CodecTests
         Assert.Contains("count", e.Message);
     }
 
+    /// <summary>A frame cut inside a count or a length names that field (the name is now joined only on failure).</summary>
+    [Fact]
+    public void A_frame_cut_inside_a_count_or_a_length_names_the_field()
+    {
+        byte[] hashes = MessageCodec.Encode(new MerkleHashesReply(7, true, [UInt128.One]));
+        var e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(hashes.AsSpan(0, 1 + 8 + 1 + 2)));
+        Assert.Contains("reading hashes count: needs 4 bytes, 2 left", e.Message);
+
+        byte[] ring = MessageCodec.Encode(new RingStateMessage([1, 2, 3]));
+        e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(ring.AsSpan(0, 1 + 3)));
+        Assert.Contains("reading ringState length: needs 4 bytes, 3 left", e.Message);
+    }
+
     [Property(Arbitrary = [typeof(CodecTests)], MaxTest = 300)]
     public void Every_truncation_is_rejected_with_a_protocol_error(Message message, NonNegativeInt cut)
     {

@@ -98,6 +98,31 @@ public sealed class SharedCheckerTests
     }
 
     [Fact]
+    public void A_value_written_only_to_another_key_is_invented_data_and_a_matching_read_is_not()
+    {
+        OpRecord write = Op(ClientOperation.Set, "k", "a", 10, 20, ClientStatus.Ok, 5);
+        OpRecord elsewhere = Op(ClientOperation.Get, "k2", null, 30, 40, ClientStatus.Ok, 5, result: "a");
+        OpRecord matching = Op(ClientOperation.Get, "k", null, 30, 40, ClientStatus.Ok, 5, result: "a");
+        var violations = new List<Violation>();
+        Checker.CheckNoInventedData([write, elsewhere, matching], violations);
+        Violation v = Assert.Single(violations);
+        Assert.Equal([elsewhere.Id], v.OpIds);
+        Assert.Contains("returned \"a\", which no set of k2 wrote", v.Text);
+    }
+
+    [Fact]
+    public void A_written_value_read_back_with_another_version_is_invented_data_naming_the_write()
+    {
+        OpRecord write = Op(ClientOperation.Set, "k", "a", 10, 20, ClientStatus.Ok, 5);
+        OpRecord read = Op(ClientOperation.Get, "k", null, 30, 40, ClientStatus.Ok, 9, result: "a");
+        var violations = new List<Violation>();
+        Checker.CheckNoInventedData([write, read], violations);
+        Violation v = Assert.Single(violations);
+        Assert.Equal([read.Id, write.Id], v.OpIds);
+        Assert.Contains("returned \"a\" with version", v.Text);
+    }
+
+    [Fact]
     public void Quorum_read_older_than_an_earlier_acknowledged_write_is_stale_and_names_both()
     {
         OpRecord first = Op(ClientOperation.Set, "k", "a", 10, 20, ClientStatus.Ok, 5);

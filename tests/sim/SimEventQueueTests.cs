@@ -46,6 +46,24 @@ public sealed class SimEventQueueTests
     }
 
     [Fact]
+    public void Orders_sequences_up_to_the_limit_and_refuses_larger_ones()
+    {
+        var queue = new SimEventQueue();
+        // Same time: only the sequence (the high bits of the word shared with the slot) orders them.
+        queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0, Id = 2 }, 5, SimEventQueue.MaxSequence);
+        queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0, Id = 1 }, 5, SimEventQueue.MaxSequence - 1);
+        queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0, Id = 0 }, 5, 1L << 39);
+        for (long expected = 0; expected < 3; expected++)
+        {
+            Assert.True(queue.TryPeek(out SimEvent ev, out _));
+            Assert.Equal(expected, ev.Id);
+            queue.Dequeue();
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0 }, 5, SimEventQueue.MaxSequence + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0 }, 5, -1));
+    }
+
+    [Fact]
     public void Dequeue_on_an_empty_queue_throws()
     {
         Assert.Throws<InvalidOperationException>(() => new SimEventQueue().Dequeue());

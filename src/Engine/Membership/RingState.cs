@@ -57,10 +57,14 @@ public sealed class RingState
         return new RingState(1, list[0].NodeId, replicationFactor, [.. list], layout, null, null, new());
     }
 
+    /// <remarks>A loop, not <c>Array.FindIndex</c> with a lambda: the captured node cost a closure and a delegate on every call, and coordinators call this per request (issue 11, simulator allocation profile).</remarks>
     public Member? MemberOf(int node)
     {
-        int index = Array.FindIndex(_members, m => m.NodeId == node);
-        return index < 0 ? null : _members[index];
+        foreach (Member member in _members)
+        {
+            if (member.NodeId == node) return member;
+        }
+        return null;
     }
 
     /// <summary>

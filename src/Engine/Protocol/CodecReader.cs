@@ -66,7 +66,10 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer)
     /// <summary>An item count, checked against the batch limit and the bytes left (each item needs at least minItemBytes).</summary>
     public int Count(string field, int minItemBytes)
     {
-        int count = I32(field + " count");
+        // The field's name is joined into a message only on failure: a concatenation here ran for every
+        // decoded list (String.Concat in the simulator's allocation profile, issue 11).
+        if (Remaining < 4) throw new ProtocolException($"frame truncated reading {field} count: needs 4 bytes, {Remaining} left");
+        int count = I32(field);
         if (count < 0 || count > MessageCodec.MaxRepairBatch) throw new ProtocolException($"{field} count {count} is outside 0..{MessageCodec.MaxRepairBatch}");
         if ((long)count * minItemBytes > Remaining) throw new ProtocolException($"frame truncated: {count} {field} cannot fit in {Remaining} bytes");
         return count;
@@ -87,7 +90,8 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer)
     /// <summary>A length-prefixed (u32) byte string; the length must fit the rest of the frame.</summary>
     public byte[] Blob(string field)
     {
-        int length = I32(field + " length");
+        if (Remaining < 4) throw new ProtocolException($"frame truncated reading {field} length: needs 4 bytes, {Remaining} left");
+        int length = I32(field);
         if (length < 0 || length > Remaining) throw new ProtocolException($"{field} length {length} exceeds the {Remaining} bytes left");
         return Take(length, field).ToArray();
     }
