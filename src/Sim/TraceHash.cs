@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Meteora.Sim;
 
@@ -13,6 +14,7 @@ public sealed class TraceHash
 
     public ulong Value => _hash;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(long value) => Mix((ulong)value);
 
     public void Add(ReadOnlySpan<byte> bytes)
@@ -28,6 +30,8 @@ public sealed class TraceHash
         Mix(tail ^ 0x8000000000000000UL);
     }
 
+    /// <summary>Inlined: the native compiler left it a call, ~2 % of a run on its own.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Mix(ulong word)
     {
         ulong h = _hash ^ word;
