@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -154,12 +153,10 @@ public sealed record HintTargetMetrics(int Target, long Pending, long Stored, lo
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>
-    /// Responses are served as application/json (never embedded in HTML), so the relaxed encoder is
-    /// safe and keeps keys like <c>o'neil</c> or non-ASCII text readable instead of \u-escaped.
+    /// The generated options (camelCase names), so serializing takes the generator's direct-write
+    /// path instead of walking property metadata: custom options (they only added the relaxed
+    /// encoder) turned that path off, and the metadata walk showed in the thread-pool profile under
+    /// set load (issue 11). Escaping is set on the writer (<see cref="JsonReplies"/>).
     /// </summary>
-    public static ApiJsonContext Api { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static ApiJsonContext Api => Default;
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
@@ -16,6 +17,14 @@ public static class JsonReplies
     /// <summary>A thread keeps its buffer while it stays this small; a rare larger body does not pin its buffer.</summary>
     public const int MaxRetainedBufferBytes = 64 * 1024;
 
+    /// <summary>
+    /// Escaping is the writer's, not the serializer options': replies are served as application/json
+    /// (never embedded in HTML), so the relaxed encoder is safe and keeps keys like <c>o'neil</c> or
+    /// non-ASCII text readable. (A writer created without it \u-escaped them: session 8 found
+    /// <c>o\u0027neil</c> in replies.)
+    /// </summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
@@ -25,7 +34,7 @@ public static class JsonReplies
         response.StatusCode = statusCode;
         response.ContentType = "application/json; charset=utf-8";
         ArrayBufferWriter<byte> buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
-        Utf8JsonWriter writer = t_writer ??= new Utf8JsonWriter(buffer);
+        Utf8JsonWriter writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
         JsonSerializer.Serialize(writer, body, typeInfo);
