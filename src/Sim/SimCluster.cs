@@ -20,7 +20,7 @@ public sealed class SimCluster
     /// <summary>Hard stop against runaway runs; a healthy 100k-op run needs about a million events.</summary>
     public const long MaxEvents = 500_000_000;
 
-    private readonly SimEventQueue _queue = new();
+    private readonly SimEventQueue _queue;
     private readonly SimRandom _disk;
     private readonly TraceHash _hash = new();
     private readonly TextWriter? _trace;
@@ -36,6 +36,8 @@ public sealed class SimCluster
         Seed = seed;
         Options = options;
         _trace = trace;
+        // Request timers, one per client request, all set RequestTimeoutMs ahead: the queue's in-order lane.
+        _queue = new SimEventQueue(laneMinDelayMicros: options.RequestTimeoutMs * 1000L / 2);
         Schedule = schedule ?? ScheduleGenerator.Generate(seed, options);
         Schedule.Validate(options);
         _disk = SimRandom.Stream(seed, "disk");

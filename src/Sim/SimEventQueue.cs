@@ -15,6 +15,15 @@ namespace Meteora.Sim;
 /// one word (sequence in the high 40 bits, so comparing the word compares sequences), and a node's
 /// four children fill one 64-byte cache line.
 /// </para>
+/// <para>
+/// Beside the heap, one FIFO lane for far-future events queued in order. Most of a run's pending
+/// events are the coordinators' request timers, all set the same delay ahead, so they arrive
+/// already sorted: ~3,800 of ~4,150 pending events in `run --seed 1 --nodes 5 --ops 100000`. In the
+/// lane they cost O(1) each way and leave the heap ~10x smaller. An event goes to the lane when it is
+/// due at least <c>laneMinDelayMicros</c> after the last event taken and sorts after the lane's
+/// tail; anything else goes to the heap. The lane stays sorted, so taking the smaller of the two
+/// heads pops exactly the (time, sequence) order of one heap.
+/// </para>
 /// </summary>
 internal sealed class SimEventQueue
 {
@@ -28,35 +37,56 @@ internal sealed class SimEventQueue
     /// <summary>Sequences fit in the 40 bits above the slot (10^12 events, far beyond any run's event limit).</summary>
     public const long MaxSequence = (1L << (64 - SlotBits)) - 1;
 
+    private readonly long _laneMinDelayMicros;
     private Entry[] _heap = new Entry[InitialCapacity];
+    private int _heapCount;
+    private Entry[] _lane = new Entry[InitialCapacity];
+    private int _laneHead;
+    private int _laneCount;
+    private long _lastTakenMicros;
     private SimEvent[] _events = new SimEvent[InitialCapacity];
     private int[] _freeSlots = new int[InitialCapacity];
     private int _freeCount;
     private int _slotsUsed;
-    private int _count;
 
-    public int Count => _count;
+    /// <param name="laneMinDelayMicros">How far ahead of the last event taken an event must be due to use the lane; <see cref="long.MaxValue"/>: never.</param>
+    public SimEventQueue(long laneMinDelayMicros = long.MaxValue)
+    {
+        if (laneMinDelayMicros < 0) throw new ArgumentOutOfRangeException(nameof(laneMinDelayMicros), laneMinDelayMicros, "the lane's delay must be non-negative");
+        _laneMinDelayMicros = laneMinDelayMicros;
+    }
+
+    public int Count => _heapCount + _laneCount;
+
+    /// <summary>Events waiting in the in-order lane (the rest are in the heap).</summary>
+    public int LaneCount => _laneCount;
 
     public void Enqueue(SimEvent ev, long timeMicros, long sequence)
     {
         if ((ulong)sequence > MaxSequence) throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"sequence must be in 0..{MaxSequence}");
-        if (_count == MaxQueued) throw new InvalidOperationException($"more than {MaxQueued} events queued at once");
+        if (Count == MaxQueued) throw new InvalidOperationException($"more than {MaxQueued} events queued at once");
         int slot = TakeSlot();
         _events[slot] = ev;
-        if (_count == _heap.Length) Array.Resize(ref _heap, _heap.Length * 2);
-        SiftUp(_count, new Entry(timeMicros, ((ulong)sequence << SlotBits) | (uint)slot));
-        _count++;
+        var entry = new Entry(timeMicros, ((ulong)sequence << SlotBits) | (uint)slot);
+        if (timeMicros - _lastTakenMicros >= _laneMinDelayMicros && (_laneCount == 0 || Before(LaneTail, entry)))
+        {
+            AppendToLane(entry);
+            return;
+        }
+        if (_heapCount == _heap.Length) Array.Resize(ref _heap, _heap.Length * 2);
+        SiftUp(_heapCount, entry);
+        _heapCount++;
     }
 
     public bool TryPeek(out SimEvent ev, out long timeMicros)
     {
-        if (_count == 0)
+        if (Count == 0)
         {
             ev = default;
             timeMicros = 0;
             return false;
         }
-        Entry first = _heap[0];
+        Entry first = LaneFirst() ? _lane[_laneHead] : _heap[0];
         ev = _events[first.Slot];
         timeMicros = first.TimeMicros;
         return true;
@@ -65,12 +95,43 @@ internal sealed class SimEventQueue
     /// <summary>Removes the earliest event (the one <see cref="TryPeek"/> returned).</summary>
     public void Dequeue()
     {
-        if (_count == 0) throw new InvalidOperationException("the event queue is empty");
-        int slot = _heap[0].Slot;
-        _events[slot] = default; // drop its references (frames) for the GC
-        _freeSlots[_freeCount++] = slot;
-        _count--;
-        if (_count > 0) FillRoot(_heap[_count]);
+        if (Count == 0) throw new InvalidOperationException("the event queue is empty");
+        Entry first;
+        if (LaneFirst())
+        {
+            first = _lane[_laneHead];
+            _laneHead = (_laneHead + 1) & (_lane.Length - 1);
+            _laneCount--;
+        }
+        else
+        {
+            first = _heap[0];
+            _heapCount--;
+            if (_heapCount > 0) FillRoot(_heap[_heapCount]);
+        }
+        _lastTakenMicros = first.TimeMicros;
+        _events[first.Slot] = default; // drop its references (frames) for the GC
+        _freeSlots[_freeCount++] = first.Slot;
+    }
+
+    /// <summary>True when the earliest event is the lane's head (the queue is not empty).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool LaneFirst() => _laneCount > 0 && (_heapCount == 0 || Before(_lane[_laneHead], _heap[0]));
+
+    private Entry LaneTail => _lane[(_laneHead + _laneCount - 1) & (_lane.Length - 1)];
+
+    /// <summary>Appends to the lane's ring (a power-of-two array, doubled in order when full).</summary>
+    private void AppendToLane(Entry entry)
+    {
+        if (_laneCount == _lane.Length)
+        {
+            var grown = new Entry[_lane.Length * 2];
+            for (int i = 0; i < _laneCount; i++) grown[i] = _lane[(_laneHead + i) & (_lane.Length - 1)];
+            _lane = grown;
+            _laneHead = 0;
+        }
+        _lane[(_laneHead + _laneCount) & (_lane.Length - 1)] = entry;
+        _laneCount++;
     }
 
     private int TakeSlot()
@@ -107,7 +168,7 @@ internal sealed class SimEventQueue
     private void FillRoot(Entry entry)
     {
         Entry[] heap = _heap;
-        int count = _count;
+        int count = _heapCount;
         int index = 0;
         while (true)
         {

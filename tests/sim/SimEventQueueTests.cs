@@ -36,6 +36,64 @@ public sealed class SimEventQueueTests
         return queue.Count == 0 && !queue.TryPeek(out _, out _);
     }
 
+    /// <summary>
+    /// With the in-order lane on, time moving forward as events are taken, and a mix of short and
+    /// long delays (the long ones often, but not always, in order), the pop order is still exactly
+    /// the sorted model's, and both the lane and the heap are used.
+    /// </summary>
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public bool With_the_lane_pops_in_time_then_sequence_order_like_a_sorted_model(int[] script, PositiveInt laneDelay)
+    {
+        long laneMinDelay = laneDelay.Get % 40;
+        var queue = new SimEventQueue(laneMinDelay);
+        var model = new SortedSet<(long Time, long Sequence)>();
+        long sequence = 0;
+        long now = 0;
+        foreach (int step in script)
+        {
+            if (step % 3 == 0 && model.Count > 0)
+            {
+                now = model.Min.Time;
+                if (!Pop(queue, model)) return false;
+                continue;
+            }
+            // Mostly a fixed long delay (request timers), sometimes a short or slightly shorter one.
+            long delay = (step & 0x30) switch { 0 => Math.Abs(step % 7), 0x10 => 50 - Math.Abs(step % 3), _ => 50 };
+            queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0, Id = sequence }, now + delay, sequence);
+            model.Add((now + delay, sequence));
+            sequence++;
+            if (queue.LaneCount > queue.Count) return false;
+        }
+        while (model.Count > 0)
+        {
+            if (!Pop(queue, model)) return false;
+        }
+        return queue.Count == 0 && queue.LaneCount == 0 && !queue.TryPeek(out _, out _);
+    }
+
+    [Fact]
+    public void Request_timers_set_one_delay_ahead_go_to_the_lane_and_short_events_to_the_heap()
+    {
+        var queue = new SimEventQueue(laneMinDelayMicros: 500);
+        long sequence = 0;
+        for (long t = 0; t < 100; t++)
+        {
+            queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0, Id = sequence }, t + 1_000, sequence++);
+            queue.Enqueue(new SimEvent { Kind = SimEventKind.Deliver, Node = 0, Id = sequence }, t + 3, sequence++);
+        }
+        Assert.Equal(100, queue.LaneCount);
+        Assert.Equal(200, queue.Count);
+        long lastTime = -1;
+        while (queue.TryPeek(out _, out long time))
+        {
+            Assert.True(time >= lastTime);
+            lastTime = time;
+            queue.Dequeue();
+        }
+        Assert.Equal(0, queue.LaneCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SimEventQueue(laneMinDelayMicros: -1));
+    }
+
     private static bool Pop(SimEventQueue queue, SortedSet<(long Time, long Sequence)> model)
     {
         (long time, long sequence) = model.Min;
