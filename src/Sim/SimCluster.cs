@@ -21,6 +21,9 @@ public sealed class SimCluster
     public const long MaxEvents = 500_000_000;
 
     private readonly SimEventQueue _queue;
+
+    /// <summary>Decoded keys reused across deliveries (one string per hot key, not one per message).</summary>
+    private readonly KeyInterner _keys = new();
     private readonly SimRandom _disk;
     private readonly TraceHash _hash = new();
     private readonly TextWriter? _trace;
@@ -458,7 +461,7 @@ public sealed class SimCluster
             case SimEventKind.Deliver:
                 {
                     _hash.Add(ev.Frame!);
-                    Message message = MessageCodec.Decode(ev.Frame!);
+                    Message message = MessageCodec.Decode(ev.Frame!, _keys);
                     SimNode target = Nodes[ev.Node];
                     if (!target.Up)
                     {

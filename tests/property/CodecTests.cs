@@ -110,6 +110,17 @@ public sealed class CodecTests
         Assert.Equal(message, MessageCodec.Decode(frame));
     }
 
+    /// <summary>One interner across many decodes (as a peer connection keeps it): the same messages, second time from kept keys.</summary>
+    [Property(Arbitrary = [typeof(CodecTests)], MaxTest = 300)]
+    public void Decoding_with_a_key_interner_gives_the_same_messages(Message[] messages)
+    {
+        var keys = new KeyInterner();
+        for (int round = 0; round < 2; round++)
+        {
+            foreach (Message message in messages) Assert.Equal(message, MessageCodec.Decode(MessageCodec.Encode(message), keys));
+        }
+    }
+
     [Fact]
     public void The_generator_covers_every_message_kind()
     {

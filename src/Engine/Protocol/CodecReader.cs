@@ -5,9 +5,12 @@ using Meteora.Engine.Versioning;
 namespace Meteora.Engine.Protocol;
 
 /// <summary>Reads the fields of <see cref="MessageCodec"/>'s layout, rejecting anything malformed with a <see cref="ProtocolException"/>.</summary>
-internal ref struct CodecReader(ReadOnlySpan<byte> buffer)
+internal ref struct CodecReader(ReadOnlySpan<byte> buffer, KeyInterner? keys = null)
 {
+    private static readonly Func<ReadOnlySpan<byte>, string> DecodeKey = static bytes => MessageCodec.StrictUtf8.GetString(bytes);
+
     private readonly ReadOnlySpan<byte> _buffer = buffer;
+    private readonly KeyInterner? _keys = keys;
     private int _position;
 
     public readonly int Remaining => _buffer.Length - _position;
@@ -106,7 +109,7 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer)
         ReadOnlySpan<byte> bytes = Take(length, "key");
         try
         {
-            return MessageCodec.StrictUtf8.GetString(bytes);
+            return _keys is null ? DecodeKey(bytes) : _keys.GetOrDecode(bytes, DecodeKey);
         }
         catch (DecoderFallbackException)
         {

@@ -164,14 +164,17 @@ public static class MessageCodec
         }
     }
 
-    public static Message Decode(ReadOnlySpan<byte> frame)
+    public static Message Decode(ReadOnlySpan<byte> frame) => Decode(frame, null);
+
+    /// <summary>Decodes one frame; <paramref name="keys"/> (the caller's own, or null) reuses the strings of recently seen keys.</summary>
+    public static Message Decode(ReadOnlySpan<byte> frame, KeyInterner? keys)
     {
         if (frame.Length == 0) throw new ProtocolException("empty frame");
         if (frame.Length > Limits.MaxMessageSizeBytes)
         {
             throw new ProtocolException($"frame is {frame.Length} bytes; the limit is {Limits.MaxMessageSizeBytes}");
         }
-        var r = new CodecReader(frame);
+        var r = new CodecReader(frame, keys);
         byte kind = r.U8("kind");
         Message message = (MessageKind)kind switch
         {

@@ -152,6 +152,8 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
 
     private async Task ReadMessagesAsync(PipeReader input, int fromNode, CancellationToken cancellationToken)
     {
+        // This connection's own: frames are read one at a time here, and a peer keeps naming the same hot keys.
+        var keys = new KeyInterner();
         while (true)
         {
             ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -160,7 +162,7 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
             {
                 while (PeerFrames.TryReadFrame(ref buffer, out ReadOnlySequence<byte> payload))
                 {
-                    Message message = Decode(payload);
+                    Message message = Decode(payload, keys);
                     context.Stats.Received(fromNode, payload.Length);
                     if (message is RingChangeRequest { Change: RingChangeKind.Join } join && join.Node == fromNode)
                     {
@@ -182,14 +184,14 @@ public sealed class PeerConnectionHandler(PeerInboundContext context, ILogger<Pe
         }
     }
 
-    private static Message Decode(ReadOnlySequence<byte> payload)
+    private static Message Decode(ReadOnlySequence<byte> payload, KeyInterner keys)
     {
-        if (payload.IsSingleSegment) return MessageCodec.Decode(payload.FirstSpan);
+        if (payload.IsSingleSegment) return MessageCodec.Decode(payload.FirstSpan, keys);
         byte[] rented = ArrayPool<byte>.Shared.Rent((int)payload.Length);
         try
         {
             payload.CopyTo(rented);
-            return MessageCodec.Decode(rented.AsSpan(0, (int)payload.Length));
+            return MessageCodec.Decode(rented.AsSpan(0, (int)payload.Length), keys);
         }
         finally
         {
