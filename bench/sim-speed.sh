@@ -39,7 +39,12 @@ WORK="$(mktemp -d /tmp/meteora-simspeed-XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 echo "sim-speed: building (Release, JIT and native)" >&2
 dotnet build -c Release -v q src/Sim >/dev/null
-dotnet publish src/Sim -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc -v q -o "$WORK/native" >/dev/null
+case "$(uname -m)" in
+  x86_64) RID=linux-x64 ;;
+  aarch64) RID=linux-arm64 ;;
+  *) echo "sim-speed: no native build for $(uname -m) (x86_64 and aarch64 only)" >&2; exit 2 ;;
+esac
+dotnet publish src/Sim -c Release -r "$RID" -p:PublishAot=true -p:CppCompilerAndLinker=gcc -v q -o "$WORK/native" >/dev/null
 
 declare -A COMMAND=(
   [jit]="dotnet src/Sim/bin/Release/net10.0/meteora-sim.dll"
