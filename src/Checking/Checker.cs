@@ -152,7 +152,6 @@ public static class Checker
         Report(found, violations);
     }
 
-    /// <summary>Every value a read returned was written by some set of that key, with that set's version when it was acknowledged.</summary>
     /// <summary>
     /// A key and a value, equal when both match byte for byte. Joining them into one string for the
     /// lookup cost a UTF-8 decode and two concatenations per operation (issue 11, simulator profile).
@@ -175,6 +174,7 @@ public static class Checker
         }
     }
 
+    /// <summary>Every value a read returned was written by some set of that key, with that set's version when it was acknowledged.</summary>
     public static void CheckNoInventedData(IReadOnlyList<OpRecord> ops, List<Violation> violations)
     {
         var written = new Dictionary<KeyAndValue, OpRecord>();
@@ -188,19 +188,19 @@ public static class Checker
             if (op.Operation != ClientOperation.Get || op.Status != ClientStatus.Ok) continue;
             if (!written.TryGetValue(new KeyAndValue(op.Key, op.ResultValue ?? []), out OpRecord? source))
             {
-                string text = Encoding.UTF8.GetString(op.ResultValue ?? []);
-                found.Add(OpViolation(ViolationKind.InventedData, $"invented data: {op} returned \"{text}\", which no set of {op.Key} wrote", op));
+                found.Add(OpViolation(ViolationKind.InventedData, $"invented data: {op} returned \"{ReturnedText(op)}\", which no set of {op.Key} wrote", op));
             }
             else if (source.Acknowledged && source.ResultVersion != op.ResultVersion)
             {
-                string text = Encoding.UTF8.GetString(op.ResultValue ?? []);
                 found.Add(new Violation(ViolationKind.InventedData,
-                    $"invented data: {op} returned \"{text}\" with version {op.ResultVersion}, but {source} wrote it as {source.ResultVersion}",
+                    $"invented data: {op} returned \"{ReturnedText(op)}\" with version {op.ResultVersion}, but {source} wrote it as {source.ResultVersion}",
                     [op.Id, source.Id], [op.Coordinator, source.Coordinator]) { Key = op.Key });
             }
         }
         Report(found, violations);
     }
+
+    private static string ReturnedText(OpRecord read) => Encoding.UTF8.GetString(read.ResultValue ?? []);
 
     /// <summary>
     /// With R+W>N, a successful strict read returns a version at least as new as every strict write

@@ -21,8 +21,8 @@ internal sealed class AckOracle(SimCluster cluster, int plannedWrites)
     /// <summary>Who durably acked each written version, as node-id bit masks (ids are below <see cref="SimOptions.MaxNodes"/>, 64): as a replica, and as a fallback keeping a hint.</summary>
     /// <remarks>
     /// Sized for the schedule's writes up front: grown by doubling, its arrays were large-object
-    /// allocations that set off two full, compacting collections of the whole run's heap, ~9 % of a
-    /// 100,000-op run (issue 11, perf of the native simulator).
+    /// allocations, and the full collections they set off were ~9 % of a 100,000-op run's perf
+    /// samples (native simulator, issue 11). Wall time moved within noise on its own.
     /// </remarks>
     private readonly Dictionary<WrittenVersion, (ulong Direct, ulong ViaHint)> _ackers = new(plannedWrites);
 

@@ -24,8 +24,7 @@ internal sealed class FailureDetector
     private readonly Outbox _outbox;
     private readonly IScheduler _scheduler;
     private readonly IClock _clock;
-    /// <summary>A sorted list (binary search over an array): looked up for every replica of every request, where a sorted dictionary's tree walk showed in the simulator's profile (issue 11).</summary>
-    private readonly SortedList<int, PhiAccrual> _peers = new();
+    private readonly SortedDictionary<int, PhiAccrual> _peers = new();
     private readonly Dictionary<int, Heartbeat> _reports = new();
     private long _sequence;
 

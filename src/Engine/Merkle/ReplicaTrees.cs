@@ -13,8 +13,7 @@ namespace Meteora.Engine.Merkle;
 /// </summary>
 internal sealed class ReplicaTrees
 {
-    /// <summary>A sorted list (binary search over an array): looked up on every write, where a sorted dictionary's tree walk showed in the simulator's profile (issue 11).</summary>
-    private readonly SortedList<int, PartitionTree> _trees = new();
+    private readonly SortedDictionary<int, PartitionTree> _trees = new();
     private readonly List<KeyValuePair<string, StoredValue>> _scratch = [];
 
     private readonly Repair.TombstoneLog _tombstones;

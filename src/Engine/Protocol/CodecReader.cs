@@ -7,19 +7,20 @@ namespace Meteora.Engine.Protocol;
 /// <summary>Reads the fields of <see cref="MessageCodec"/>'s layout, rejecting anything malformed with a <see cref="ProtocolException"/>.</summary>
 internal ref struct CodecReader(ReadOnlySpan<byte> buffer, KeyInterner? keys = null)
 {
-    private static readonly Func<ReadOnlySpan<byte>, string> DecodeKey = static bytes => MessageCodec.StrictUtf8.GetString(bytes);
-
     private readonly ReadOnlySpan<byte> _buffer = buffer;
     private readonly KeyInterner? _keys = keys;
     private int _position;
 
     public readonly int Remaining => _buffer.Length - _position;
 
-    private ReadOnlySpan<byte> Take(int count, string field)
+    /// <param name="part">Which part of <paramref name="field"/> ("count", "length"), or null. Kept apart and
+    /// joined only into the failure message: joining it up front ran for every decoded list (issue 11).</param>
+    private ReadOnlySpan<byte> Take(int count, string field, string? part = null)
     {
         if (count < 0 || Remaining < count)
         {
-            throw new ProtocolException($"frame truncated reading {field}: needs {count} bytes, {Remaining} left");
+            string what = part is null ? field : $"{field} {part}";
+            throw new ProtocolException($"frame truncated reading {what}: needs {count} bytes, {Remaining} left");
         }
         ReadOnlySpan<byte> slice = _buffer.Slice(_position, count);
         _position += count;
@@ -69,10 +70,7 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer, KeyInterner? keys = n
     /// <summary>An item count, checked against the batch limit and the bytes left (each item needs at least minItemBytes).</summary>
     public int Count(string field, int minItemBytes)
     {
-        // The field's name is joined into a message only on failure: a concatenation here ran for every
-        // decoded list (String.Concat in the simulator's allocation profile, issue 11).
-        if (Remaining < 4) throw new ProtocolException($"frame truncated reading {field} count: needs 4 bytes, {Remaining} left");
-        int count = I32(field);
+        int count = BinaryPrimitives.ReadInt32BigEndian(Take(4, field, "count"));
         if (count < 0 || count > MessageCodec.MaxRepairBatch) throw new ProtocolException($"{field} count {count} is outside 0..{MessageCodec.MaxRepairBatch}");
         if ((long)count * minItemBytes > Remaining) throw new ProtocolException($"frame truncated: {count} {field} cannot fit in {Remaining} bytes");
         return count;
@@ -93,8 +91,7 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer, KeyInterner? keys = n
     /// <summary>A length-prefixed (u32) byte string; the length must fit the rest of the frame.</summary>
     public byte[] Blob(string field)
     {
-        if (Remaining < 4) throw new ProtocolException($"frame truncated reading {field} length: needs 4 bytes, {Remaining} left");
-        int length = I32(field);
+        int length = BinaryPrimitives.ReadInt32BigEndian(Take(4, field, "length"));
         if (length < 0 || length > Remaining) throw new ProtocolException($"{field} length {length} exceeds the {Remaining} bytes left");
         return Take(length, field).ToArray();
     }
@@ -109,7 +106,7 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer, KeyInterner? keys = n
         ReadOnlySpan<byte> bytes = Take(length, "key");
         try
         {
-            return _keys is null ? DecodeKey(bytes) : _keys.GetOrDecode(bytes, DecodeKey);
+            return _keys is null ? MessageCodec.StrictUtf8.GetString(bytes) : _keys.GetOrDecode(bytes);
         }
         catch (DecoderFallbackException)
         {

@@ -20,25 +20,24 @@ public sealed class KeyInterner
     private readonly byte[]?[] _bytes = new byte[]?[Slots];
     private readonly string?[] _strings = new string?[Slots];
 
-    /// <summary>Decodes hits skipped (for tests and curiosity).</summary>
+    /// <summary>Decodes saved: keys answered from the table (tests read it).</summary>
     public long Hits { get; private set; }
 
     /// <summary>
     /// The key for <paramref name="utf8"/>: a kept string when the same bytes were seen last in its
-    /// slot, otherwise <paramref name="decode"/>'s result (which may throw for invalid UTF-8; nothing is
-    /// kept then).
+    /// slot, otherwise a newly decoded one. Invalid UTF-8 throws <see cref="System.Text.DecoderFallbackException"/>
+    /// (the codec turns it into a protocol error) and nothing is kept.
     /// </summary>
-    public string GetOrDecode(ReadOnlySpan<byte> utf8, Func<ReadOnlySpan<byte>, string> decode)
+    public string GetOrDecode(ReadOnlySpan<byte> utf8)
     {
-        ArgumentNullException.ThrowIfNull(decode);
-        if (utf8.Length > MaxInternedKeyBytes) return decode(utf8);
+        if (utf8.Length > MaxInternedKeyBytes) return MessageCodec.StrictUtf8.GetString(utf8);
         int slot = (int)(Fnv1a(utf8) & (Slots - 1));
         if (_bytes[slot] is { } kept && utf8.SequenceEqual(kept))
         {
             Hits++;
             return _strings[slot]!;
         }
-        string key = decode(utf8);
+        string key = MessageCodec.StrictUtf8.GetString(utf8);
         _bytes[slot] = utf8.ToArray();
         _strings[slot] = key;
         return key;
