@@ -177,7 +177,7 @@ public static class Checker
     /// <summary>Every value a read returned was written by some set of that key, with that set's version when it was acknowledged.</summary>
     public static void CheckNoInventedData(IReadOnlyList<OpRecord> ops, List<Violation> violations)
     {
-        var written = new Dictionary<KeyAndValue, OpRecord>();
+        var written = new Dictionary<KeyAndValue, OpRecord>(ops.Count); // an upper bound: no regrowth, no rehash
         foreach (OpRecord op in ops)
         {
             if (op.Operation == ClientOperation.Set) written[new KeyAndValue(op.Key, op.Value!)] = op;

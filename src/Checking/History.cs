@@ -71,7 +71,14 @@ public sealed class OpRecord
 /// <summary>Every operation of a run, in invocation order.</summary>
 public sealed class History
 {
-    private readonly List<OpRecord> _ops = [];
+    private readonly List<OpRecord> _ops;
+
+    /// <param name="expectedOperations">Operations the run plans: room for them up front, so the list never copies itself as it grows.</param>
+    public History(int expectedOperations = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedOperations);
+        _ops = new List<OpRecord>(expectedOperations);
+    }
 
     public IReadOnlyList<OpRecord> Operations => _ops;
 

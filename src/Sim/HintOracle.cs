@@ -54,6 +54,9 @@ internal sealed class HintOracle(SimCluster cluster)
     public void OnObsolete(string key, WriteVersion version) => _obsolete.Add((key, version));
 
     /// <summary>The fallback's copy of this write is gone without reaching a replica.</summary>
+    /// <summary>True once any hint was dropped or found obsolete (<see cref="Lost"/> is false for all until then).</summary>
+    public bool AnyLost => _dropped.Count > 0 || _obsolete.Count > 0;
+
     public bool Lost(int fallback, string key, WriteVersion version) =>
         _dropped.Contains((fallback, key, version)) || _obsolete.Contains((key, version));
 

@@ -47,8 +47,9 @@ public sealed class SimCluster
         NowMicros = EpochMicros;
 
         Placement = new ReplicaPlacement(RingLayout.Create(options.Partitions, Enumerable.Range(0, options.Nodes)), options.ReplicationFactor);
-        History = new History();
+        History = new History(Schedule.Ops.Count);
         Network = new SimNetwork(this, SimRandom.Stream(seed, "network"));
+        Frames = new SimFrames(pooled: true);
         AckOracle = new AckOracle(this, PlannedWrites(Schedule));
         HintOracle = new HintOracle(this);
         Purges = new PurgeLog();
@@ -142,6 +143,9 @@ public sealed class SimCluster
     internal Workload Workload { get; }
     internal Nemesis Nemesis { get; }
     internal SimNetwork Network { get; }
+
+    /// <summary>Buffers of frames in flight; tests swap in an unpooled one before <see cref="Run"/> to check that pooling changes nothing.</summary>
+    internal SimFrames Frames { get; set; }
     internal AckOracle AckOracle { get; }
     internal HintOracle HintOracle { get; }
     internal PurgeLog Purges { get; }
@@ -445,6 +449,22 @@ public sealed class SimCluster
         _trace?.WriteLine($"{(NowMicros - EpochMicros) / 1000.0,12:F3}ms {line}");
     }
 
+    private void Deliver(in SimEvent ev)
+    {
+        ReadOnlySpan<byte> frame = ev.Frame.AsSpan(0, ev.FrameLength);
+        _hash.Add(frame);
+        Message message = MessageCodec.Decode(frame, _keys);
+        SimNode target = Nodes[ev.Node];
+        if (!target.Up)
+        {
+            if (Tracing) Trace($"node{ev.Node} is down; lost {TraceFormat.Describe(message)} from node{ev.From}");
+            return;
+        }
+        if (Tracing) Trace($"node{ev.Node} <- node{ev.From} {TraceFormat.Describe(message)}");
+        target.Engine.OnMessage(ev.From, message);
+        CheckInvariants(ev.Node);
+    }
+
     private void Process(in SimEvent ev)
     {
         _hash.Add(NowMicros);
@@ -459,20 +479,9 @@ public sealed class SimCluster
                 Workload.Invoke((int)ev.Id);
                 break;
             case SimEventKind.Deliver:
-                {
-                    _hash.Add(ev.Frame!);
-                    Message message = MessageCodec.Decode(ev.Frame!, _keys);
-                    SimNode target = Nodes[ev.Node];
-                    if (!target.Up)
-                    {
-                        if (Tracing) Trace($"node{ev.Node} is down; lost {TraceFormat.Describe(message)} from node{ev.From}");
-                        break;
-                    }
-                    if (Tracing) Trace($"node{ev.Node} <- node{ev.From} {TraceFormat.Describe(message)}");
-                    target.Engine.OnMessage(ev.From, message);
-                    CheckInvariants(ev.Node);
-                    break;
-                }
+                Deliver(ev);
+                Frames.Return(ev.Frame!);
+                break;
             case SimEventKind.Timer:
                 if (!IsCurrent(ev)) break;
                 Nodes[ev.Node].Engine.OnTimer(new Meteora.Engine.Runtime.TimerId(ev.Owner, ev.Id));
@@ -486,12 +495,14 @@ public sealed class SimCluster
             case SimEventKind.SendFailed:
                 if (IsCurrent(ev))
                 {
-                    _hash.Add(ev.Frame!);
-                    Message unsent = MessageCodec.Decode(ev.Frame!);
+                    ReadOnlySpan<byte> frame = ev.Frame.AsSpan(0, ev.FrameLength);
+                    _hash.Add(frame);
+                    Message unsent = MessageCodec.Decode(frame);
                     if (Tracing) Trace($"node{ev.Node} could not reach node{ev.From}: {unsent.Kind} not sent");
                     Nodes[ev.Node].Engine.OnSendFailed(ev.From, unsent);
                     CheckInvariants(ev.Node);
                 }
+                Frames.Return(ev.Frame!);
                 break;
             case SimEventKind.FaultStart:
                 Nemesis.OnFaultStart((int)ev.Id);

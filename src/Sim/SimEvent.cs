@@ -25,7 +25,9 @@ internal readonly struct SimEvent
 
     /// <summary>For a timer: the engine room that owns it (with <see cref="Id"/>, the engine's TimerId).</summary>
     public Meteora.Engine.Runtime.TimerOwner Owner { get; init; }
+    /// <summary>For a delivery or a failed send: a pooled buffer whose first <see cref="FrameLength"/> bytes are the encoded message.</summary>
     public byte[]? Frame { get; init; }
+    public int FrameLength { get; init; }
 
     /// <summary>For a node's timers and disk completions: the incarnation that scheduled them (a crash voids them).</summary>
     public int Incarnation { get; init; }

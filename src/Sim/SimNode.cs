@@ -91,7 +91,8 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
     {
         _cluster.AckOracle.OnSend(Id, toNode, message);
         _cluster.HintOracle.OnSend(Id, toNode, message);
-        _cluster.Network.Send(Id, toNode, MessageCodec.Encode(message));
+        (byte[] frame, int length) = _cluster.Frames.Encode(message);
+        _cluster.Network.Send(Id, toNode, frame, length);
     }
 
     /// <summary>Messages to self skip the network but not the oracles (a local ack must be durable too).</summary>
@@ -102,7 +103,7 @@ internal sealed class SimNode : IScheduler, ITransport, IClientResponder, ILocal
     }
 
     /// <summary>The version of the key that would survive a crash right now (zero if none).</summary>
-    public WriteVersion DurableVersion(int partition, string key) =>
+    public WriteVersion DurableVersion(string key) =>
         Storage.TryGetDurable(key, out StoredValue value) ? value.Version : WriteVersion.Zero;
 
     public void Respond(ClientResult result) => _cluster.Workload.OnResult(Id, result);

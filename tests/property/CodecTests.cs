@@ -110,6 +110,19 @@ public sealed class CodecTests
         Assert.Equal(message, MessageCodec.Decode(frame));
     }
 
+    /// <summary>Encoding with a size computed beforehand (a peer link's buffer, a simulated frame) writes the same bytes, and only with the true size.</summary>
+    [Property(Arbitrary = [typeof(CodecTests)], MaxTest = 300)]
+    public void Encoding_with_a_known_size_writes_the_same_frame_and_refuses_a_wrong_size(Message message)
+    {
+        int size = MessageCodec.EncodedSize(message);
+        byte[] buffer = new byte[size + 8];
+        Assert.Equal(size, MessageCodec.Encode(message, size, buffer));
+        Assert.Equal(MessageCodec.Encode(message), buffer[..size]);
+        // Too small: the write stays inside the given size and fails; too large: the size check fails.
+        Assert.ThrowsAny<ArgumentException>(() => MessageCodec.Encode(message, size - 1, buffer));
+        Assert.ThrowsAny<ArgumentException>(() => MessageCodec.Encode(message, size + 1, buffer));
+    }
+
     /// <summary>One interner across many decodes (as a peer connection keeps it): the same messages, second time from kept keys.</summary>
     [Property(Arbitrary = [typeof(CodecTests)], MaxTest = 300)]
     public void Decoding_with_a_key_interner_gives_the_same_messages(Message[] messages)

@@ -15,6 +15,8 @@ namespace Meteora.Engine.Coordination;
 /// </summary>
 internal sealed class Coordinator
 {
+    /// <summary>Clients ask for the same keys again and again: hash each recent one once.</summary>
+    private readonly KeyTokenCache _tokens = new();
     private readonly NodeOptions _options;
     private readonly Membership.RingView _ring;
     private readonly VersionClock _versions;
@@ -81,7 +83,7 @@ internal sealed class Coordinator
                 $"coordinator has {Limits.MaxPendingRequests} requests in flight; retry later");
             return;
         }
-        int partition = Token.OfKey(request.Key).Partition(placement.PartitionCount);
+        int partition = _tokens.Of(request.Key).Partition(placement.PartitionCount);
         int[] replicas = placement.PreferenceArray(partition); // shared, read-only
         int[] fallbacks = request.PrimaryOnly ? NoNodes : placement.FallbackArray(partition);
         long requestId = _nextRequestId++;

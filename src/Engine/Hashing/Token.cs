@@ -12,9 +12,18 @@ public readonly record struct Token(UInt128 Value)
 {
     public const uint Seed = 0;
 
+    /// <summary>Keys up to this many UTF-16 chars (at most 3 UTF-8 bytes each) are encoded in one pass into a fixed stack buffer.</summary>
+    private const int ShortKeyChars = 64;
+
     public static Token OfKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
+        if (key.Length <= ShortKeyChars)
+        {
+            // One UTF-8 pass instead of a count then an encode: most keys are short (issue 11, simulator profile).
+            Span<byte> shortUtf8 = stackalloc byte[ShortKeyChars * 3];
+            return OfBytes(shortUtf8[..Encoding.UTF8.GetBytes(key, shortUtf8)]);
+        }
         int byteCount = Encoding.UTF8.GetByteCount(key);
         if (byteCount > Limits.MaxKeySizeBytes)
         {
@@ -27,9 +36,9 @@ public readonly record struct Token(UInt128 Value)
 
     public static Token OfBytes(ReadOnlySpan<byte> bytes)
     {
-        Span<byte> digest = stackalloc byte[MurmurHash3.DigestSizeBytes];
-        MurmurHash3.Hash128(bytes, Seed, digest);
-        return new Token(BinaryPrimitives.ReadUInt128BigEndian(digest));
+        // The digest is h1 then h2, each little-endian; read big-endian, each half's bytes reverse.
+        (ulong h1, ulong h2) = MurmurHash3.Hash128(bytes, Seed);
+        return new Token(new UInt128(BinaryPrimitives.ReverseEndianness(h1), BinaryPrimitives.ReverseEndianness(h2)));
     }
 
     /// <summary>Partition index = the token's top log2(Q) bits. Q must be a power of two.</summary>

@@ -114,8 +114,10 @@ internal sealed class FailureDetector
 
     public void CheckInvariants(bool deep)
     {
-        if (_peers.ContainsKey(_self)) throw new InvalidOperationException($"node {_self} tracks itself as a peer");
+        // Deep only: SetMembers, the one place peers are added, removes self first, and this tree lookup
+        // after every event was 2.6 % of the native simulator's samples (issue 11).
         if (!deep) return;
+        if (_peers.ContainsKey(_self)) throw new InvalidOperationException($"node {_self} tracks itself as a peer");
         foreach (PhiAccrual detector in _peers.Values) detector.CheckInvariants();
     }
 }

@@ -92,11 +92,14 @@ public sealed class MerkleTree
     public void Remove(string key, WriteVersion version) => Toggle(key, version, -1);
 
     /// <summary>Replaces the entry for key: the version it had (null: none) by the one it has now (null: none).</summary>
-    public void Replace(string key, WriteVersion? before, WriteVersion? after)
+    public void Replace(string key, WriteVersion? before, WriteVersion? after) => Replace(key, Token.OfKey(key), before, after);
+
+    /// <summary>As <see cref="Replace(string, WriteVersion?, WriteVersion?)"/>, with the key's token already known to the caller.</summary>
+    public void Replace(string key, Token token, WriteVersion? before, WriteVersion? after)
     {
         if (before == after) return;
         // Both entries live in the same leaf: change the leaf once, then rehash its path once.
-        int node = LeafCount + LeafOf(key);
+        int node = LeafCount + LeafOf(token);
         if (before is { } b)
         {
             _nodes[node] ^= EntryHash(key, b);
@@ -113,16 +116,30 @@ public sealed class MerkleTree
     /// <summary>The 128-bit hash of one (key, version) entry: MurmurHash3 over key UTF-8 + version.</summary>
     public static UInt128 EntryHash(string key, WriteVersion version)
     {
+        if (key.Length <= ShortKeyChars)
+        {
+            // One UTF-8 pass into a fixed buffer (at most 3 bytes per char) instead of a count then an encode (issue 11).
+            Span<byte> shortBuffer = stackalloc byte[ShortKeyChars * 3 + VersionBytes];
+            return HashEntry(shortBuffer, Encoding.UTF8.GetBytes(key, shortBuffer), version);
+        }
         int keyBytes = Encoding.UTF8.GetByteCount(key);
         if (keyBytes > Limits.MaxKeySizeBytes)
         {
             throw new ArgumentException($"key is {keyBytes} bytes; the limit is {Limits.MaxKeySizeBytes}", nameof(key));
         }
-        Span<byte> buffer = stackalloc byte[keyBytes + 12]; // exact size: a fixed buffer would be zeroed on every call
-        int n = Encoding.UTF8.GetBytes(key, buffer);
-        BinaryPrimitives.WriteInt64BigEndian(buffer[n..], version.TimestampMicros);
-        BinaryPrimitives.WriteUInt32BigEndian(buffer[(n + 8)..], version.Node);
-        var (h1, h2) = MurmurHash3.Hash128(buffer[..(n + 12)], 0);
+        Span<byte> buffer = stackalloc byte[keyBytes + VersionBytes]; // exact size: a fixed buffer would be zeroed on every call
+        return HashEntry(buffer, Encoding.UTF8.GetBytes(key, buffer), version);
+    }
+
+    private const int ShortKeyChars = 64;
+    private const int VersionBytes = 12;
+
+    /// <summary>Appends the version after the <paramref name="keyBytes"/> of key in <paramref name="buffer"/> and hashes both.</summary>
+    private static UInt128 HashEntry(Span<byte> buffer, int keyBytes, WriteVersion version)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(buffer[keyBytes..], version.TimestampMicros);
+        BinaryPrimitives.WriteUInt32BigEndian(buffer[(keyBytes + 8)..], version.Node);
+        var (h1, h2) = MurmurHash3.Hash128(buffer[..(keyBytes + VersionBytes)], 0);
         return new UInt128(h1, h2);
     }
 

@@ -16,6 +16,9 @@ internal sealed class ReplicaTrees
     private readonly SortedDictionary<int, PartitionTree> _trees = new();
     private readonly List<KeyValuePair<string, StoredValue>> _scratch = [];
 
+    /// <summary>Each visible change hashes its key to find the leaf; the same keys change again and again.</summary>
+    private readonly Hashing.KeyTokenCache _tokens = new();
+
     private readonly Repair.TombstoneLog _tombstones;
 
     private readonly int _partitionCount;
@@ -70,7 +73,7 @@ internal sealed class ReplicaTrees
         if (before == after?.Version || !_trees.TryGetValue(partition, out PartitionTree? t)) return;
         // The cursor is in scan order (StorageOrder): keys after it are still ahead of the scan.
         if (!t.Ready && (t.Cursor is null || StorageOrder.Instance.Compare(key, t.Cursor) > 0)) return;
-        t.Tree.Replace(key, before, after?.Version);
+        t.Tree.Replace(key, _tokens.Of(key), before, after?.Version);
         if (after is { IsTombstone: true }) _tombstones.OnTombstoneArrived(partition, key, after.Version);
     }
 

@@ -61,20 +61,38 @@ public static class MessageCodec
     }
 
     /// <summary>Writes <paramref name="message"/> into <paramref name="destination"/>; returns the bytes written.</summary>
-    public static int Encode(Message message, Span<byte> destination)
+    public static int Encode(Message message, Span<byte> destination) => Encode(message, EncodedSize(message), destination);
+
+    /// <summary>
+    /// Writes <paramref name="message"/>, whose <see cref="EncodedSize"/> the caller already computed to size
+    /// its buffer, without computing it again (the UTF-8 count of the key twice per message showed in the
+    /// simulator's profile, issue 11). A size that is not the message's fails: the write stays inside it.
+    /// </summary>
+    public static int Encode(Message message, int encodedSize, Span<byte> destination)
     {
-        int size = EncodedSize(message);
-        if (size > Limits.MaxMessageSizeBytes)
+        ArgumentNullException.ThrowIfNull(message);
+        if (encodedSize > Limits.MaxMessageSizeBytes)
         {
-            throw new ArgumentException($"message is {size} bytes; the limit is {Limits.MaxMessageSizeBytes}", nameof(message));
+            throw new ArgumentException($"message is {encodedSize} bytes; the limit is {Limits.MaxMessageSizeBytes}", nameof(message));
         }
-        if (destination.Length < size)
+        if (encodedSize < 1 || destination.Length < encodedSize)
         {
-            throw new ArgumentException($"destination has {destination.Length} bytes, message needs {size}", nameof(destination));
+            throw new ArgumentException($"destination has {destination.Length} bytes, message needs {encodedSize}", nameof(destination));
         }
-        var w = new CodecWriter(destination);
-        w.U8((byte)message.Kind);
-        WriteFields(ref w, message);
+        var w = new CodecWriter(destination[..encodedSize]);
+        try
+        {
+            w.U8((byte)message.Kind);
+            WriteFields(ref w, message);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException)
+        {
+            throw new ArgumentException($"{message.Kind} does not fit in the {encodedSize} bytes given", nameof(encodedSize), e);
+        }
+        if (w.Position != encodedSize)
+        {
+            throw new ArgumentException($"{message.Kind} encodes to {w.Position} bytes, not the {encodedSize} given", nameof(encodedSize));
+        }
         return w.Position;
     }
 

@@ -306,7 +306,10 @@ internal sealed class ReplicaStore
         else _outbox.Send(to.Node, ack);
     }
 
-    private int PartitionOf(string key) => Token.OfKey(key).Partition(_ring.PartitionCount);
+    private int PartitionOf(string key) => _tokens.Of(key).Partition(_ring.PartitionCount);
+
+    /// <summary>Replica reads and writes of one key come in bursts (a quorum's messages, then its repair): hash each key once.</summary>
+    private readonly KeyTokenCache _tokens = new();
 
     /// <summary>
     /// In-flight bookkeeping adds up; with <paramref name="deep"/>, also recomputes one partition's tree

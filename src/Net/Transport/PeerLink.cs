@@ -121,7 +121,7 @@ public sealed class PeerLink : IAsyncDisposable
         }
         byte[] buffer = ArrayPool<byte>.Shared.Rent(frameBytes);
         BinaryPrimitives.WriteUInt32BigEndian(buffer, (uint)payloadBytes);
-        MessageCodec.Encode(message, buffer.AsSpan(PeerFrames.LengthPrefixBytes, payloadBytes));
+        MessageCodec.Encode(message, payloadBytes, buffer.AsSpan(PeerFrames.LengthPrefixBytes)); // sized once, above
         Interlocked.Increment(ref _queuedFrames);
         Interlocked.Add(ref _queuedBytes, frameBytes);
         var frame = new OutboundFrame(buffer, frameBytes, message);

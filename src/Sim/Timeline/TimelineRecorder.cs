@@ -55,7 +55,7 @@ public sealed class TimelineRecorder
     /// <summary>Messages seen, stored or not.</summary>
     public long MessagesSeen { get; private set; }
 
-    public void OnMessage(long sendMicros, long arriveMicros, int from, int to, byte[] frame, MessageFate fate)
+    public void OnMessage(long sendMicros, long arriveMicros, int from, int to, ReadOnlySpan<byte> frame, MessageFate fate)
     {
         MessagesSeen++;
         if (_messages.Count >= MaxMessages) return;
