@@ -357,10 +357,14 @@ internal sealed class HintedHandoff
     {
         if (_writing.Count + _deleting.Count > MaxInFlightDiskOps) throw new InvalidOperationException($"{_writing.Count + _deleting.Count} hint disk operations in flight");
         if (_log.Bytes > _options.MaxBytesTotal) throw new InvalidOperationException($"{_log.Bytes} hint bytes exceed {_options.MaxBytesTotal}");
-        foreach (var (target, bytes) in _inFlightBytes)
+        // Runs after every event and the map is usually empty: skip the enumerator then (issue 11).
+        if (_inFlightBytes.Count > 0)
         {
-            // One hint may overshoot the bound (it was below when the hint went out).
-            if (bytes > _options.MaxInFlightBytesPerTarget + Hint.MaxSizeBytes) throw new InvalidOperationException($"target {target}: {bytes} hint bytes in flight");
+            foreach (var (target, bytes) in _inFlightBytes)
+            {
+                // One hint may overshoot the bound (it was below when the hint went out).
+                if (bytes > _options.MaxInFlightBytesPerTarget + Hint.MaxSizeBytes) throw new InvalidOperationException($"target {target}: {bytes} hint bytes in flight");
+            }
         }
         if (!deep) return;
         _log.CheckInvariants(_options.MaxBytesPerTarget, _options.MaxBytesTotal);

@@ -15,16 +15,23 @@ internal ref struct CodecReader(ReadOnlySpan<byte> buffer, KeyInterner? keys = n
 
     /// <param name="part">Which part of <paramref name="field"/> ("count", "length"), or null. Kept apart and
     /// joined only into the failure message: joining it up front ran for every decoded list (issue 11).</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ReadOnlySpan<byte> Take(int count, string field, string? part = null)
     {
-        if (count < 0 || Remaining < count)
-        {
-            string what = part is null ? field : $"{field} {part}";
-            throw new ProtocolException($"frame truncated reading {what}: needs {count} bytes, {Remaining} left");
-        }
+        // One unsigned compare also catches a negative count. The throw lives in its own method so this
+        // one inlines into every field read (3 million calls in a 100,000-op simulation, issue 11).
+        if ((uint)count > (uint)Remaining) ThrowTruncated(count, field, part);
         ReadOnlySpan<byte> slice = _buffer.Slice(_position, count);
         _position += count;
         return slice;
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private readonly void ThrowTruncated(int count, string field, string? part)
+    {
+        string what = part is null ? field : $"{field} {part}";
+        throw new ProtocolException($"frame truncated reading {what}: needs {count} bytes, {Remaining} left");
     }
 
     public byte U8(string field) => Take(1, field)[0];

@@ -24,13 +24,13 @@ internal sealed class RepairSession
 {
     private readonly RepairContext _ctx;
     private readonly Queue<int> _nodesToAsk = new();
-    private readonly Queue<int> _leavesToFetch = new();
-    private readonly Queue<string> _keysToPull = new();
-    private readonly Queue<(string Key, int Attempt)> _pushesQueued = new();
-    private readonly Dictionary<long, (string Key, int Attempt)> _pushes = new();
+
+    /// <summary>What streaming has to do; null until the trees first differ, which in a converged cluster they never do (issue 11: four collections per session, every anti-entropy round, were ~5 % of the simulator's allocated bytes).</summary>
+    private StreamingWork? _work;
     private long _outstandingId;
-    /// <summary>Builds the outstanding request for a given request id (each retry gets a fresh id); null when none is outstanding.</summary>
-    private Func<long, Message>? _outstanding;
+
+    /// <summary>The request out (rebuilt with a fresh id on each retry from the asked nodes, leaves or keys), or None.</summary>
+    private OutstandingRequest _outstanding;
     private int[]? _askedNodes;
     private int[]? _askedLeaves;
     private string[]? _askedKeys;
@@ -66,7 +66,9 @@ internal sealed class RepairSession
     public long KeysRepaired { get; private set; }
     public long BytesSent { get; private set; }
 
-    public bool IsWaitingOn(long id) => (_outstanding is not null && id == _outstandingId) || _pushes.ContainsKey(id);
+    public bool IsWaitingOn(long id) => (_outstanding != OutstandingRequest.None && id == _outstandingId) || (_work?.Pushes.ContainsKey(id) ?? false);
+
+    private StreamingWork Work => _work ??= new StreamingWork();
 
     public void Start()
     {
@@ -105,7 +107,7 @@ internal sealed class RepairSession
             {
                 int leaf = node - tree.LeafCount;
                 if (leaf == 0 && _ctx.SkipsFirstLeaf) continue; // planted bug merkle-skip-leaf
-                _leavesToFetch.Enqueue(leaf);
+                Work.LeavesToFetch.Enqueue(leaf);
             }
             else
             {
@@ -127,7 +129,7 @@ internal sealed class RepairSession
             return;
         }
         ClearOutstanding();
-        RequeueUncovered(_leavesToFetch, _askedLeaves, reply.LeavesCovered);
+        RequeueUncovered(Work.LeavesToFetch, _askedLeaves, reply.LeavesCovered);
         var local = new List<LeafEntry>();
         foreach (var entries in _ctx.Store.EntriesByLeaf(Partition, tree, _askedLeaves.Take(reply.LeavesCovered)).Values)
         {
@@ -143,7 +145,7 @@ internal sealed class RepairSession
         }
         if (!PushOnly)
         {
-            foreach (string key in pull) _keysToPull.Enqueue(key);
+            foreach (string key in pull) Work.KeysToPull.Enqueue(key);
         }
         Advance();
     }
@@ -170,13 +172,13 @@ internal sealed class RepairSession
             KeysPulled++;
             BytesReceived += MessageCodec.KeyValueSize(item.Key, item.Value);
         }
-        RequeueUncovered(_keysToPull, _askedKeys, reply.KeysCovered);
+        RequeueUncovered(Work.KeysToPull, _askedKeys, reply.KeysCovered);
         Advance();
     }
 
     public void OnPushAck(RepairPushAck ack)
     {
-        if (!_pushes.Remove(ack.RequestId, out var push)) return;
+        if (_work is null || !_work.Pushes.Remove(ack.RequestId, out var push)) return;
         _ctx.Requests.Close(ack.RequestId);
         if (ack.Ok)
         {
@@ -190,11 +192,11 @@ internal sealed class RepairSession
     public void OnTimeout(long requestId)
     {
         if (Finished) return;
-        if (requestId == _outstandingId && _outstanding is not null)
+        if (requestId == _outstandingId && _outstanding != OutstandingRequest.None)
         {
             Retry();
         }
-        else if (_pushes.Remove(requestId, out var push))
+        else if (_work is not null && _work.Pushes.Remove(requestId, out var push))
         {
             _ctx.Requests.Close(requestId);
             if (Push(push.Key, push.Attempt + 1)) Advance();
@@ -204,34 +206,34 @@ internal sealed class RepairSession
     private void Advance()
     {
         if (Finished) return;
-        while (_pushes.Count < _ctx.Options.MaxPushesInFlight && _pushesQueued.TryDequeue(out var queued))
+        while (_work is { } work && work.Pushes.Count < _ctx.Options.MaxPushesInFlight && work.PushesQueued.TryDequeue(out var queued))
         {
             if (!Push(queued.Key, queued.Attempt)) return;
         }
-        if (_outstanding is not null) return;
+        if (_outstanding != OutstandingRequest.None) return;
         if (State == RepairState.Comparing)
         {
             if (_nodesToAsk.Count > 0)
             {
                 _askedNodes = Take(_nodesToAsk, _ctx.Options.MaxNodesPerRequest);
-                SendRequest(id => new MerkleHashesRequest(id, Partition, _ctx.Options.MerkleDepth, _askedNodes));
+                SendRequest(OutstandingRequest.Hashes);
                 return;
             }
             State = RepairState.Streaming;
         }
-        if (_leavesToFetch.Count > 0)
+        if (_work is { LeavesToFetch.Count: > 0 })
         {
-            _askedLeaves = Take(_leavesToFetch, _ctx.Options.MaxLeavesPerRequest);
-            SendRequest(id => new LeafEntriesRequest(id, Partition, _ctx.Options.MerkleDepth, _askedLeaves));
+            _askedLeaves = Take(_work.LeavesToFetch, _ctx.Options.MaxLeavesPerRequest);
+            SendRequest(OutstandingRequest.Leaves);
             return;
         }
-        if (_keysToPull.Count > 0)
+        if (_work is { KeysToPull.Count: > 0 })
         {
-            _askedKeys = Take(_keysToPull, _ctx.Options.MaxKeysPerPull);
-            SendRequest(id => new RepairPullRequest(id, Partition, _askedKeys));
+            _askedKeys = Take(_work.KeysToPull, _ctx.Options.MaxKeysPerPull);
+            SendRequest(OutstandingRequest.Pull);
             return;
         }
-        if (_pushes.Count == 0 && _pushesQueued.Count == 0) State = RepairState.Done;
+        if (_work is null || (_work.Pushes.Count == 0 && _work.PushesQueued.Count == 0)) State = RepairState.Done;
     }
 
     /// <summary>Pushes our version of the key (or queues it while MaxPushesInFlight are out); false if the key used up its attempts and the session failed.</summary>
@@ -242,9 +244,9 @@ internal sealed class RepairSession
             Fail();
             return false;
         }
-        if (_pushes.Count >= _ctx.Options.MaxPushesInFlight)
+        if (Work.Pushes.Count >= _ctx.Options.MaxPushesInFlight)
         {
-            _pushesQueued.Enqueue((key, attempt));
+            Work.PushesQueued.Enqueue((key, attempt));
             return true;
         }
         StoredValue? value = _ctx.Store.Read(Partition, key);
@@ -253,15 +255,15 @@ internal sealed class RepairSession
         // to get it before the flip, and lacking it now may mean they purged its delete (a resurrection).
         if (PushOnly && value.Version.TimestampMicros < _ctx.PurgeCutoffMicros) return true;
         long id = _ctx.Requests.Open(this, _ctx.RequestTimeoutMicros);
-        _pushes[id] = (key, attempt);
+        Work.Pushes[id] = (key, attempt);
         BytesSent += _ctx.Send(Peer, new RepairPush(id, key, value.Version, value.Value));
         return true;
     }
 
-    private void SendRequest(Func<long, Message> build)
+    private void SendRequest(OutstandingRequest request)
     {
         _attempts = 0;
-        _outstanding = build;
+        _outstanding = request;
         Resend();
     }
 
@@ -269,13 +271,22 @@ internal sealed class RepairSession
     {
         _attempts++;
         _outstandingId = _ctx.Requests.Open(this, _ctx.RequestTimeoutMicros);
-        BytesSent += _ctx.Send(Peer, _outstanding!(_outstandingId));
+        BytesSent += _ctx.Send(Peer, BuildOutstanding(_outstandingId));
     }
+
+    /// <summary>The outstanding request under <paramref name="id"/>: every try carries a fresh id.</summary>
+    private Message BuildOutstanding(long id) => _outstanding switch
+    {
+        OutstandingRequest.Hashes => new MerkleHashesRequest(id, Partition, _ctx.Options.MerkleDepth, _askedNodes!),
+        OutstandingRequest.Leaves => new LeafEntriesRequest(id, Partition, _ctx.Options.MerkleDepth, _askedLeaves!),
+        OutstandingRequest.Pull => new RepairPullRequest(id, Partition, _askedKeys!),
+        _ => throw new InvalidOperationException($"session for partition {Partition} has no outstanding request to send"),
+    };
 
     private void Retry()
     {
         _ctx.Requests.Close(_outstandingId);
-        if (_attempts >= _ctx.Options.MaxAttempts || _outstanding is null)
+        if (_attempts >= _ctx.Options.MaxAttempts || _outstanding == OutstandingRequest.None)
         {
             Fail();
             return;
@@ -286,7 +297,7 @@ internal sealed class RepairSession
     private void ClearOutstanding()
     {
         _ctx.Requests.Close(_outstandingId);
-        _outstanding = null;
+        _outstanding = OutstandingRequest.None;
         _outstandingId = 0;
     }
 
@@ -305,9 +316,12 @@ internal sealed class RepairSession
         if (Finished) return;
         State = RepairState.Failed;
         ClearOutstanding();
-        foreach (long id in _pushes.Keys) _ctx.Requests.Close(id);
-        _pushes.Clear();
-        _pushesQueued.Clear();
+        if (_work is not null)
+        {
+            foreach (long id in _work.Pushes.Keys) _ctx.Requests.Close(id);
+            _work.Pushes.Clear();
+            _work.PushesQueued.Clear();
+        }
     }
 
     private MerkleTree? LocalTree() => _ctx.Store.Trees.Ready(Partition);
@@ -327,5 +341,16 @@ internal sealed class RepairSession
         var items = new T[Math.Min(max, queue.Count)];
         for (int i = 0; i < items.Length; i++) items[i] = queue.Dequeue();
         return items;
+    }
+
+    private enum OutstandingRequest : byte { None, Hashes, Leaves, Pull }
+
+    /// <summary>Leaves to fetch, keys to pull, and pushes queued or awaiting their acks.</summary>
+    private sealed class StreamingWork
+    {
+        public Queue<int> LeavesToFetch { get; } = new();
+        public Queue<string> KeysToPull { get; } = new();
+        public Queue<(string Key, int Attempt)> PushesQueued { get; } = new();
+        public Dictionary<long, (string Key, int Attempt)> Pushes { get; } = new();
     }
 }

@@ -323,9 +323,12 @@ internal sealed class ReplicaStore
             throw new InvalidOperationException($"{_replaysApplying} hint replays being applied, bound {_maxReplaysApplying}");
         }
         if (_drops.Count > _ring.PartitionCount) throw new InvalidOperationException($"{_drops.Count} partition drops in flight");
-        foreach (int p in _drops.Values)
+        if (_drops.Count > 0) // usually none: skip the enumerator (this runs after every event)
         {
-            if (Trees.Tracks(p)) throw new InvalidOperationException($"partition {p} is being dropped but still has a tree");
+            foreach (int p in _drops.Values)
+            {
+                if (Trees.Tracks(p)) throw new InvalidOperationException($"partition {p} is being dropped but still has a tree");
+            }
         }
         if (deep) _audit.CheckNext(_inFlight);
     }
