@@ -24,15 +24,21 @@ public static class Checker
     /// </summary>
     public static void CheckDurability(IReadOnlyList<OpRecord> ops, IReplicaView replicas, PurgeLog purges, long nowMicros, List<Violation> violations)
     {
-        var newestAcked = new SortedDictionary<string, OpRecord>(StringComparer.Ordinal);
+        // A hash map while scanning the history, then the few keys sorted once: a sorted map cost a tree
+        // walk of string compares per operation (issue 11); findings still come out in key order.
+        var newestAcked = new Dictionary<string, OpRecord>(StringComparer.Ordinal);
         foreach (OpRecord op in ops)
         {
             if (!op.Acknowledged) continue;
-            if (!newestAcked.TryGetValue(op.Key, out OpRecord? best) || op.ResultVersion > best.ResultVersion) newestAcked[op.Key] = op;
+            ref OpRecord? best = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(newestAcked, op.Key, out _);
+            if (best is null || op.ResultVersion > best.ResultVersion) best = op;
         }
+        string[] keys = [.. newestAcked.Keys];
+        Array.Sort(keys, StringComparer.Ordinal);
         var found = new List<Violation>();
-        foreach (var (key, write) in newestAcked)
+        foreach (string key in keys)
         {
+            OpRecord write = newestAcked[key];
             StoredValue? held = null;
             var nodes = new List<int>();
             foreach (ReplicaValue replica in replicas.ReplicasOf(key))
@@ -95,12 +101,13 @@ public static class Checker
     /// <summary>Every key some operation of the history wrote, in ordinal order.</summary>
     public static SortedSet<string> WrittenKeys(IReadOnlyList<OpRecord> ops)
     {
-        var keys = new SortedSet<string>(StringComparer.Ordinal);
+        // Collected in a hash set and sorted once: a sorted set walked its tree for every write (issue 11).
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (OpRecord op in ops)
         {
             if (op.IsWrite) keys.Add(op.Key);
         }
-        return keys;
+        return new SortedSet<string>(keys, StringComparer.Ordinal);
     }
 
     /// <summary>After healing, the checker's own reads (<see cref="OpRecord.Quiescence"/>) must all succeed within the request timeout.</summary>

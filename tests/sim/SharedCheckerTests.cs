@@ -51,6 +51,29 @@ public sealed class SharedCheckerTests
         Assert.StartsWith("durability: key k ends at \"a\" v=5.0, but op#", v.Text, StringComparison.Ordinal);
     }
 
+    /// <summary>Per key the newest acknowledged write counts, whatever order the writes completed in, and findings come out in key order.</summary>
+    [Fact]
+    public void Durability_compares_each_key_with_its_newest_acknowledged_write_and_reports_keys_in_order()
+    {
+        // "b": the newer write (v=30) completed first, the older (v=20) last: still v=30 must be held.
+        OpRecord newerB = Op(ClientOperation.Set, "b", "new", 10, 40, ClientStatus.Ok, 30);
+        OpRecord olderB = Op(ClientOperation.Set, "b", "old", 5, 50, ClientStatus.Ok, 20);
+        OpRecord onlyA = Op(ClientOperation.Set, "a", "x", 10, 20, ClientStatus.Ok, 15);
+        OpRecord failedC = Op(ClientOperation.Set, "c", "y", 10, 20, ClientStatus.Unavailable, 0);
+        var replicas = new SnapshotReplicaView(new Dictionary<string, IReadOnlyList<ReplicaValue>>
+        {
+            ["b"] = [new ReplicaValue(0, Value(20, "old"))],
+            ["a"] = [new ReplicaValue(1, Value(5, "stale"))],
+            ["c"] = [new ReplicaValue(2, null)],
+        });
+        var violations = new List<Violation>();
+        Checker.CheckDurability([newerB, olderB, onlyA, failedC], replicas, new PurgeLog(), 100, violations);
+        Assert.Equal(2, violations.Count);
+        Assert.Equal([onlyA.Id], violations[0].OpIds);
+        Assert.Equal([newerB.Id], violations[1].OpIds);
+        Assert.StartsWith("durability: key b ends at \"old\" v=20.0, but op#", violations[1].Text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Value_back_after_acknowledged_delete_is_a_resurrection()
     {
