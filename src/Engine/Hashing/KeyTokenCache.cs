@@ -13,20 +13,20 @@ public sealed class KeyTokenCache
     public const int Slots = 1024;
     public const int MaxKeyChars = 64;
 
-    private readonly string?[] _keys = new string?[Slots];
-    private readonly Token[] _tokens = new Token[Slots];
+    /// <summary>Key and token side by side: a lookup touches one cache line, not one in each of two arrays.</summary>
+    private readonly Entry[] _entries = new Entry[Slots];
 
     public Token Of(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (key.Length > MaxKeyChars) return Token.OfKey(key);
-        int slot = SlotOf(key);
-        if (string.Equals(_keys[slot], key, StringComparison.Ordinal)) return _tokens[slot];
-        Token token = Token.OfKey(key);
-        _keys[slot] = key;
-        _tokens[slot] = token;
-        return token;
+        ref Entry entry = ref _entries[SlotOf(key)];
+        if (string.Equals(entry.Key, key, StringComparison.Ordinal)) return entry.Token;
+        entry = new Entry(key, Token.OfKey(key));
+        return entry.Token;
     }
+
+    private readonly record struct Entry(string? Key, Token Token);
 
     private static int SlotOf(string key)
     {
