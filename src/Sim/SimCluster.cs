@@ -50,7 +50,7 @@ public sealed class SimCluster
         History = new History(Schedule.Ops.Count);
         Network = new SimNetwork(this, SimRandom.Stream(seed, "network"));
         Frames = new SimFrames(pooled: true);
-        AckOracle = new AckOracle(this, PlannedWrites(Schedule));
+        AckOracle = new AckOracle(this, PlannedWrites(Schedule), options.ReplicationFactor);
         HintOracle = new HintOracle(this);
         Purges = new PurgeLog();
         Nemesis = new Nemesis(this, Schedule.Faults);
