@@ -52,8 +52,11 @@ public sealed record Schedule(
     }
 }
 
-/// <summary>One client operation, in its client's order. <paramref name="PrimaryOnly"/>: a strict quorum (primaryRead/primaryWrite); false: sloppy, fallbacks count.</summary>
-public sealed record PlannedOp(int Client, ClientOperation Operation, string Key, int Consistency, int Coordinator, bool PrimaryOnly = false);
+/// <summary>
+/// One client operation, in its client's order. <paramref name="PrimaryOnly"/>: a strict quorum (primaryRead/primaryWrite); false: sloppy, fallbacks count.
+/// A struct: a schedule holds one per operation for the whole run, and 100,000 small objects were work for every collection that promoted them (issue 11).
+/// </summary>
+public readonly record struct PlannedOp(int Client, ClientOperation Operation, string Key, int Consistency, int Coordinator, bool PrimaryOnly = false);
 
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(PartitionFault), "partition")]

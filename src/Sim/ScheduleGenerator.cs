@@ -48,6 +48,9 @@ public static class ScheduleGenerator
     private static List<PlannedOp> GenerateOps(SimRandom random, SimRandom strictness, SimOptions options)
     {
         var ops = new List<PlannedOp>(options.Operations);
+        // One string per distinct key, shared by every operation on it (a new string per operation was
+        // 100,000 objects kept for the whole run, and every check that hashes keys read each one).
+        var keyNames = new string?[options.Keys];
         for (int i = 0; i < options.Operations; i++)
         {
             int roll = random.NextInt(100);
@@ -58,13 +61,15 @@ public static class ScheduleGenerator
             ops.Add(new PlannedOp(
                 Client: random.NextInt(options.Clients),
                 Operation: operation,
-                Key: "k" + SkewedKey(random, options.Keys).ToString(CultureInfo.InvariantCulture),
+                Key: KeyName(keyNames, SkewedKey(random, options.Keys)),
                 Consistency: consistency,
                 Coordinator: random.NextInt(options.Nodes),
                 PrimaryOnly: strictness.NextInt(100) < options.StrictPercent));
         }
         return ops;
     }
+
+    private static string KeyName(string?[] names, int index) => names[index] ??= "k" + index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Key index with a power-law skew (index = ⌊K·u³⌋): a few hot keys see concurrent writes (the
