@@ -23,7 +23,8 @@ internal sealed class AckOracle(SimCluster cluster, int plannedWrites, int repli
     /// (<see cref="_ackers"/>) only when the end-of-run check asks about a run in which some copy was
     /// lost. A hash lookup into a map of every written version on every ack was 1.5 % of a 100,000-op
     /// run's cycles, most of it cache misses, for a map that fault-free runs never read (issue 11).
-    /// Sized for the schedule's writes on every replica up front, so it never copies itself.
+    /// Sized for one ack per replica of every planned write, so it rarely grows (repair pushes and
+    /// hints add more).
     /// </summary>
     private readonly List<Acked> _acks = new(plannedWrites * replicationFactor);
 
@@ -39,7 +40,8 @@ internal sealed class AckOracle(SimCluster cluster, int plannedWrites, int repli
         /// <summary>
         /// The version alone: a version is one write's (timestamp and coordinator), so it already tells
         /// written versions apart, and the generated hash's randomized string hash of the key was most of
-        /// this map's 2 % of the simulator's samples (issue 11). Equality still compares the key.
+        /// this map's 2 % of the simulator's samples while every ack updated it (issue 11). Equality
+        /// still compares the key.
         /// </summary>
         public override int GetHashCode() => Version.GetHashCode();
     }

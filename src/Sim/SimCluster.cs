@@ -49,7 +49,7 @@ public sealed class SimCluster
         Placement = new ReplicaPlacement(RingLayout.Create(options.Partitions, Enumerable.Range(0, options.Nodes)), options.ReplicationFactor);
         History = new History(Schedule.Ops.Count);
         Network = new SimNetwork(this, SimRandom.Stream(seed, "network"));
-        Frames = new SimFrames(pooled: true);
+        _frames = new SimFrames(pooled: true);
         AckOracle = new AckOracle(this, PlannedWrites(Schedule), options.ReplicationFactor);
         HintOracle = new HintOracle(this);
         Purges = new PurgeLog();
@@ -145,7 +145,18 @@ public sealed class SimCluster
     internal SimNetwork Network { get; }
 
     /// <summary>Buffers of frames in flight; tests swap in an unpooled one before <see cref="Run"/> to check that pooling changes nothing.</summary>
-    internal SimFrames Frames { get; set; }
+    internal SimFrames Frames
+    {
+        get => _frames;
+        set
+        {
+            // A frame goes back to the pool that gave it: swapping pools with frames in flight would break that.
+            if (_events > 0) throw new InvalidOperationException("frame buffers can only be swapped before the run starts");
+            _frames = value ?? throw new ArgumentNullException(nameof(value));
+        }
+    }
+
+    private SimFrames _frames;
     internal AckOracle AckOracle { get; }
     internal HintOracle HintOracle { get; }
     internal PurgeLog Purges { get; }

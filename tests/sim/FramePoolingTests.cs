@@ -33,4 +33,12 @@ public sealed class FramePoolingTests
         Assert.Equal(fresh.TraceHash, pooled.TraceHash);
         Assert.Equal(fresh.Events, pooled.Events);
     }
+
+    [Fact]
+    public void Frame_buffers_cannot_be_swapped_once_events_ran()
+    {
+        var cluster = new SimCluster(1, new SimOptions { Nodes = 3, Operations = 20 });
+        cluster.Run();
+        Assert.Throws<InvalidOperationException>(() => cluster.Frames = new SimFrames(pooled: false));
+    }
 }
