@@ -41,4 +41,23 @@ public sealed class FramePoolingTests
         cluster.Run();
         Assert.Throws<InvalidOperationException>(() => cluster.Frames = new SimFrames(pooled: false));
     }
+
+    [Fact]
+    public void A_returned_buffer_is_reused_for_the_next_frame_of_its_size_and_only_when_pooled()
+    {
+        var message = new Meteora.Engine.Protocol.ReplicaRead(7, "some-key");
+        var pool = new SimFrames(pooled: true);
+        (byte[] first, int length) = pool.Encode(message);
+        Assert.True(first.Length >= length && System.Numerics.BitOperations.IsPow2(first.Length));
+        Assert.Equal(Meteora.Engine.Protocol.MessageCodec.Encode(message), first[..length]);
+        pool.Return(first);
+        Assert.Same(first, pool.Encode(message).Buffer);
+        Assert.NotSame(first, pool.Encode(message).Buffer); // taken: the pool hands out a fresh one
+
+        var fresh = new SimFrames(pooled: false);
+        (byte[] exact, int exactLength) = fresh.Encode(message);
+        Assert.Equal(exactLength, exact.Length);
+        fresh.Return(exact);
+        Assert.NotSame(exact, fresh.Encode(message).Buffer);
+    }
 }
