@@ -150,7 +150,7 @@ internal sealed class SimEventQueue
         Entry[] heap = _heap;
         while (index > 0)
         {
-            int parent = (index - 1) / Arity;
+            int parent = (int)((uint)(index - 1) / Arity); // unsigned: a shift, without signed division's fix-up
             if (!Before(entry, heap[parent])) break;
             heap[index] = heap[parent];
             index = parent;
@@ -176,11 +176,15 @@ internal sealed class SimEventQueue
             if (first >= count) break;
             int last = Math.Min(first + Arity, count);
             int best = first;
+            Entry bestEntry = heap[first]; // kept in registers, not reloaded for every comparison
             for (int child = first + 1; child < last; child++)
             {
-                if (Before(heap[child], heap[best])) best = child;
+                Entry candidate = heap[child];
+                if (!Before(candidate, bestEntry)) continue;
+                best = child;
+                bestEntry = candidate;
             }
-            heap[index] = heap[best];
+            heap[index] = bestEntry;
             index = best;
         }
         SiftUp(index, entry);
