@@ -46,7 +46,12 @@ internal sealed class SimFrames(bool pooled = true)
     public void Return(byte[] frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        if (!Pooled || frame.Length > MaxPooledBytes || !BitOperations.IsPow2(frame.Length) || frame.Length < 1 << MinSizeLog2) return;
+        if (!Pooled || frame.Length > MaxPooledBytes) return; // larger frames were never pooled
+        // Every other frame came from Rent, whose sizes are bucket sizes: anything else is a foreign buffer.
+        if (!BitOperations.IsPow2(frame.Length) || frame.Length < 1 << MinSizeLog2)
+        {
+            throw new ArgumentException($"a {frame.Length}-byte buffer did not come from this pool", nameof(frame));
+        }
         Stack<byte[]> free = _free[Bucket(frame.Length)];
         if (free.Count < MaxFreePerSize) free.Push(frame);
     }

@@ -12,8 +12,8 @@ public readonly record struct Token(UInt128 Value)
 {
     public const uint Seed = 0;
 
-    /// <summary>Keys up to this many UTF-16 chars (at most 3 UTF-8 bytes each) are encoded in one pass into a fixed stack buffer.</summary>
-    private const int ShortKeyChars = 64;
+    /// <summary>Keys up to this many UTF-16 chars (at most 3 UTF-8 bytes each) are encoded in one pass into a fixed stack buffer (also by <see cref="Merkle.MerkleTree.EntryHash"/>).</summary>
+    internal const int ShortKeyChars = 64;
 
     public static Token OfKey(string key)
     {

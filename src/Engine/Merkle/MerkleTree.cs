@@ -116,10 +116,10 @@ public sealed class MerkleTree
     /// <summary>The 128-bit hash of one (key, version) entry: MurmurHash3 over key UTF-8 + version.</summary>
     public static UInt128 EntryHash(string key, WriteVersion version)
     {
-        if (key.Length <= ShortKeyChars)
+        if (key.Length <= Token.ShortKeyChars)
         {
             // One UTF-8 pass into a fixed buffer (at most 3 bytes per char) instead of a count then an encode (issue 11).
-            Span<byte> shortBuffer = stackalloc byte[ShortKeyChars * 3 + VersionBytes];
+            Span<byte> shortBuffer = stackalloc byte[Token.ShortKeyChars * 3 + VersionBytes];
             return HashEntry(shortBuffer, Encoding.UTF8.GetBytes(key, shortBuffer), version);
         }
         int keyBytes = Encoding.UTF8.GetByteCount(key);
@@ -131,7 +131,6 @@ public sealed class MerkleTree
         return HashEntry(buffer, Encoding.UTF8.GetBytes(key, buffer), version);
     }
 
-    private const int ShortKeyChars = 64;
     private const int VersionBytes = 12;
 
     /// <summary>Appends the version after the <paramref name="keyBytes"/> of key in <paramref name="buffer"/> and hashes both.</summary>

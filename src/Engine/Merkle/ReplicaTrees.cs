@@ -16,16 +16,17 @@ internal sealed class ReplicaTrees
     private readonly SortedDictionary<int, PartitionTree> _trees = new();
     private readonly List<KeyValuePair<string, StoredValue>> _scratch = [];
 
-    /// <summary>Each visible change hashes its key to find the leaf; the same keys change again and again.</summary>
-    private readonly Hashing.KeyTokenCache _tokens = new();
+    /// <summary>The owning replica store's: it hashed the key to find the partition just before the change reaches the tree.</summary>
+    private readonly Hashing.KeyTokenCache _tokens;
 
     private readonly Repair.TombstoneLog _tombstones;
 
     private readonly int _partitionCount;
 
-    public ReplicaTrees(int partitionCount, IEnumerable<int> partitions, int depth, Repair.TombstoneLog tombstones)
+    public ReplicaTrees(int partitionCount, IEnumerable<int> partitions, int depth, Repair.TombstoneLog tombstones, Hashing.KeyTokenCache tokens)
     {
         _tombstones = tombstones;
+        _tokens = tokens ?? throw new ArgumentNullException(nameof(tokens));
         _partitionCount = partitionCount;
         Depth = depth;
         foreach (int p in partitions) Track(p);

@@ -40,6 +40,9 @@ internal sealed class ReplicaStore
     private long _rebuildSlices;
     private bool _rebuilding;
 
+    /// <summary>Replica reads and writes of one key come in bursts (a quorum's messages, then its repair): hash each key once. Shared with the Merkle trees, which need the same token next.</summary>
+    private readonly KeyTokenCache _tokens = new();
+
     public ReplicaStore(NodeOptions options, RingView ring, IStorage storage, VersionClock versions,
         VersionOrder order, Outbox outbox, IScheduler scheduler, IClock clock, NodeCounters counters, IBuggify buggify)
     {
@@ -58,7 +61,7 @@ internal sealed class ReplicaStore
         _ackBeforeDurable = (options.PlantedBugs & PlantedBug.AckBeforeDurable) != 0;
         _maxReplaysApplying = options.Hints.MaxReplaysApplying;
         Tombstones = new TombstoneLog();
-        Trees = new ReplicaTrees(ring.PartitionCount, HeldPartitions(ring, storage), options.Repair.MerkleDepth, Tombstones);
+        Trees = new ReplicaTrees(ring.PartitionCount, HeldPartitions(ring, storage), options.Repair.MerkleDepth, Tombstones, _tokens);
         _audit = new TreeAudit(storage, Trees, ring.PartitionCount);
     }
 
@@ -307,9 +310,6 @@ internal sealed class ReplicaStore
     }
 
     private int PartitionOf(string key) => _tokens.Of(key).Partition(_ring.PartitionCount);
-
-    /// <summary>Replica reads and writes of one key come in bursts (a quorum's messages, then its repair): hash each key once.</summary>
-    private readonly KeyTokenCache _tokens = new();
 
     /// <summary>
     /// In-flight bookkeeping adds up; with <paramref name="deep"/>, also recomputes one partition's tree
