@@ -112,21 +112,19 @@ internal sealed class RingGossip
     private int PickPeer()
     {
         IReadOnlyList<Member> members = _view.State!.Members;
+        // Trust is decided once per member: the detector reads the clock, and in real mode a peer can cross
+        // the phi threshold between two passes, which made the second pass run past the count of the first
+        // (nemesis seed 1, session 9: a node stopped with "ran past the candidates").
+        Span<int> trustedPeers = stackalloc int[members.Count];
+        Span<int> otherPeers = stackalloc int[members.Count];
         int trusted = 0, others = 0;
         foreach (Member m in members)
         {
             if (m.NodeId == _self) continue;
-            others++;
-            if (Trusted(m.NodeId)) trusted++;
+            otherPeers[others++] = m.NodeId;
+            if (Trusted(m.NodeId)) trustedPeers[trusted++] = m.NodeId;
         }
         if (others == 0) return -1;
-        bool anyone = trusted == 0;
-        int pick = _random.NextInt(anyone ? others : trusted);
-        foreach (Member m in members)
-        {
-            if (m.NodeId == _self || (!anyone && !Trusted(m.NodeId))) continue;
-            if (pick-- == 0) return m.NodeId;
-        }
-        throw new InvalidOperationException("gossip peer choice ran past the candidates");
+        return trusted == 0 ? otherPeers[_random.NextInt(others)] : trustedPeers[_random.NextInt(trusted)];
     }
 }
