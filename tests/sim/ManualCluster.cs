@@ -59,6 +59,16 @@ internal sealed class ManualCluster
     public ReplicaPlacement Placement { get; }
     public List<Host> Hosts { get; }
     public long NowMicros { get; set; } = 1_000_000;
+
+    /// <summary>Added to <see cref="NowMicros"/> after every clock read by a node: time passing inside one event, as on a real machine.</summary>
+    public long AdvancePerClockReadMicros { get; set; }
+
+    private long ReadClock()
+    {
+        long now = NowMicros;
+        NowMicros += AdvancePerClockReadMicros;
+        return now;
+    }
     public List<(int From, int To, Message Message)> InFlight { get; } = [];
 
     public MeteoraNode this[int id] => HostOf(id).Node;
@@ -138,7 +148,7 @@ internal sealed class ManualCluster
         public List<ClientResult> Results { get; } = [];
         public List<TimerId> Timers { get; } = [];
 
-        public long NowMicros => _cluster.NowMicros;
+        public long NowMicros => _cluster.ReadClock();
         public void StartTimer(TimerId timer, long delayMicros) => Timers.Add(timer);
         public void Send(int toNode, Message message) => _cluster.InFlight.Add((Node.NodeId, toNode, message));
         public void Respond(ClientResult result) => Results.Add(result);

@@ -50,4 +50,28 @@ public sealed class RingGossipTests
     {
         Assert.Throws<ArgumentException>(() => new ManualCluster(3, rings: id => id == 0 ? Ring(3, 2, partitions: 128) : null));
     }
+
+    /// <summary>
+    /// Regression (real-mode nemesis seed 1, session 9): the failure detector reads the clock, so on a real
+    /// machine a peer can cross the phi threshold while the gossip timer picks a peer. The pick counted the
+    /// trusted peers, then walked the members again, ran past the candidates and stopped the node. Here the
+    /// clock moves 400 ms on every read, from a range of silences around the threshold (~3.7 s).
+    /// </summary>
+    [Fact]
+    public void Picking_a_gossip_peer_survives_peers_turning_suspect_mid_pick()
+    {
+        for (long silenceMs = 0; silenceMs <= 6_000; silenceMs += 100)
+        {
+            var cluster = new ManualCluster(4);
+            GossipRounds(cluster, 3); // heartbeats and gossip exchanged at one instant
+            cluster.NowMicros += silenceMs * 1000;
+            cluster.AdvancePerClockReadMicros = 400_000;
+            ManualCluster.Host host = cluster.Hosts[0];
+            var gossip = host.Timers.Where(t => t.Owner == Meteora.Engine.Runtime.TimerOwner.Gossip).ToList();
+            Assert.NotEmpty(gossip);
+            host.Timers.RemoveAll(t => t.Owner == Meteora.Engine.Runtime.TimerOwner.Gossip);
+            foreach (var timer in gossip) host.Node.OnTimer(timer);
+            host.Node.CheckInvariants(deep: true);
+        }
+    }
 }
