@@ -415,12 +415,11 @@ public sealed class SimCluster
         {
             if ((checkEveryMicros == 0 || NowMicros >= nextCheck) && done()) return true;
             if (checkEveryMicros > 0 && NowMicros >= nextCheck) nextCheck = NowMicros + checkEveryMicros;
-            if (!_queue.TryPeek(out SimEvent ev, out long nextMicros) || nextMicros > deadlineMicros)
+            if (!_queue.TryDequeue(deadlineMicros, out SimEvent ev, out long nextMicros))
             {
                 if (deadlineMicros != long.MaxValue) NowMicros = Math.Max(NowMicros, deadlineMicros);
                 return done();
             }
-            _queue.Dequeue();
             if (++_events > MaxEvents)
             {
                 throw new InvalidOperationException($"run exceeded {MaxEvents} events; something is looping");

@@ -96,8 +96,38 @@ internal sealed class SimEventQueue
     public void Dequeue()
     {
         if (Count == 0) throw new InvalidOperationException("the event queue is empty");
+        Take(LaneFirst());
+    }
+
+    /// <summary>
+    /// Takes the earliest event if it is due by <paramref name="deadlineMicros"/>: a peek and a dequeue in
+    /// one step, comparing the two heads once (the simulator's loop does both for every event).
+    /// </summary>
+    public bool TryDequeue(long deadlineMicros, out SimEvent ev, out long timeMicros)
+    {
+        if (Count == 0)
+        {
+            ev = default;
+            timeMicros = 0;
+            return false;
+        }
+        bool fromLane = LaneFirst();
+        Entry first = fromLane ? _lane[_laneHead] : _heap[0];
+        timeMicros = first.TimeMicros;
+        if (timeMicros > deadlineMicros)
+        {
+            ev = default;
+            return false;
+        }
+        ev = _events[first.Slot];
+        Take(fromLane);
+        return true;
+    }
+
+    private void Take(bool fromLane)
+    {
         Entry first;
-        if (LaneFirst())
+        if (fromLane)
         {
             first = _lane[_laneHead];
             _laneHead = (_laneHead + 1) & (_lane.Length - 1);

@@ -121,6 +121,31 @@ public sealed class SimEventQueueTests
         Assert.Throws<ArgumentOutOfRangeException>(() => queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0 }, 5, -1));
     }
 
+    /// <summary>The simulator loop's take: only events due by the deadline, from the heap or the lane, in order.</summary>
+    [Fact]
+    public void TryDequeue_takes_only_events_due_by_the_deadline_in_order()
+    {
+        var queue = new SimEventQueue(laneMinDelayMicros: 100);
+        queue.Enqueue(new SimEvent { Kind = SimEventKind.Timer, Node = 0, Id = 0 }, 500, 0); // lane
+        queue.Enqueue(new SimEvent { Kind = SimEventKind.Deliver, Node = 0, Id = 1 }, 10, 1); // heap
+        queue.Enqueue(new SimEvent { Kind = SimEventKind.Deliver, Node = 0, Id = 2 }, 10, 2); // heap, same time
+        Assert.Equal(1, queue.LaneCount);
+
+        Assert.False(queue.TryDequeue(9, out _, out long early));
+        Assert.Equal(10, early); // the time of the earliest, which stays queued
+        Assert.Equal(3, queue.Count);
+        Assert.True(queue.TryDequeue(10, out SimEvent first, out long firstTime));
+        Assert.Equal((1L, 10L), (first.Id, firstTime));
+        Assert.True(queue.TryDequeue(10, out SimEvent second, out _));
+        Assert.Equal(2, second.Id);
+        Assert.False(queue.TryDequeue(499, out _, out _));
+        Assert.Equal(1, queue.Count);
+        Assert.True(queue.TryDequeue(long.MaxValue, out SimEvent last, out long lastTime));
+        Assert.Equal((0L, 500L), (last.Id, lastTime));
+        Assert.False(queue.TryDequeue(long.MaxValue, out _, out _));
+        Assert.Equal(0, queue.Count);
+    }
+
     [Fact]
     public void Dequeue_on_an_empty_queue_throws()
     {
