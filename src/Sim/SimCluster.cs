@@ -195,9 +195,13 @@ public sealed class SimCluster
         }
         catch (InvalidOperationException e)
         {
-            throw new InvariantViolationException(node, $"invariant: node{node} at {(NowMicros - EpochMicros) / 1000.0:F3}ms after event {_events}: {e.Message}", e);
+            throw Violated(node, e);
         }
     }
+
+    /// <summary>Its own method: the message's locals made every <see cref="CheckInvariants(int)"/> call zero its frame (issue 11).</summary>
+    private InvariantViolationException Violated(int node, InvalidOperationException e) =>
+        new(node, $"invariant: node{node} at {(NowMicros - EpochMicros) / 1000.0:F3}ms after event {_events}: {e.Message}", e);
 
     public SimResult Run()
     {
@@ -431,11 +435,11 @@ public sealed class SimCluster
 
     internal void Enqueue(long atMicros, SimEvent ev)
     {
-        if (atMicros < NowMicros)
-        {
-            throw new InvalidOperationException($"event scheduled in the past ({atMicros} < {NowMicros})");
-        }
+        if (atMicros < NowMicros) ThrowInThePast(atMicros, NowMicros);
         _queue.Enqueue(ev, atMicros, _sequence++);
+
+        // The message in its own method: its builder's locals cost every call a larger frame (issue 11).
+        static void ThrowInThePast(long atMicros, long nowMicros) => throw new InvalidOperationException($"event scheduled in the past ({atMicros} < {nowMicros})");
     }
 
     internal long DiskLatencyMicros() =>
@@ -465,15 +469,17 @@ public sealed class SimCluster
         _hash.Add(frame);
         Message message = MessageCodec.Decode(frame, _keys);
         SimNode target = Nodes[ev.Node];
-        if (!target.Up)
-        {
-            if (Tracing) Trace($"node{ev.Node} is down; lost {TraceFormat.Describe(message)} from node{ev.From}");
-            return;
-        }
-        if (Tracing) Trace($"node{ev.Node} <- node{ev.From} {TraceFormat.Describe(message)}");
+        if (Tracing) TraceDelivery(ev, message, target.Up);
+        if (!target.Up) return;
         target.Engine.OnMessage(ev.From, message);
         CheckInvariants(ev.Node);
     }
+
+    /// <summary>Its own method: the trace line's builder made every delivery zero a larger frame (issue 11).</summary>
+    private void TraceDelivery(in SimEvent ev, Message message, bool up) =>
+        Trace(up
+            ? $"node{ev.Node} <- node{ev.From} {TraceFormat.Describe(message)}"
+            : $"node{ev.Node} is down; lost {TraceFormat.Describe(message)} from node{ev.From}");
 
     private void Process(in SimEvent ev)
     {
@@ -503,15 +509,7 @@ public sealed class SimCluster
                 CheckInvariants(ev.Node);
                 break;
             case SimEventKind.SendFailed:
-                if (IsCurrent(ev))
-                {
-                    ReadOnlySpan<byte> frame = ev.Frame.AsSpan(0, ev.FrameLength);
-                    _hash.Add(frame);
-                    Message unsent = MessageCodec.Decode(frame);
-                    if (Tracing) Trace($"node{ev.Node} could not reach node{ev.From}: {unsent.Kind} not sent");
-                    Nodes[ev.Node].Engine.OnSendFailed(ev.From, unsent);
-                    CheckInvariants(ev.Node);
-                }
+                if (IsCurrent(ev)) SendFailed(ev);
                 Frames.Return(ev.Frame!);
                 break;
             case SimEventKind.FaultStart:
@@ -524,8 +522,22 @@ public sealed class SimCluster
                 Operator.OnTick();
                 break;
             default:
-                throw new InvalidOperationException($"unknown event kind {ev.Kind}");
+                ThrowUnknownKind(ev.Kind);
+                break;
         }
+
+        // Messages in other methods: their locals made every call zero a larger frame (issue 11).
+        static void ThrowUnknownKind(SimEventKind kind) => throw new InvalidOperationException($"unknown event kind {kind}");
+    }
+
+    private void SendFailed(in SimEvent ev)
+    {
+        ReadOnlySpan<byte> frame = ev.Frame.AsSpan(0, ev.FrameLength);
+        _hash.Add(frame);
+        Message unsent = MessageCodec.Decode(frame);
+        if (Tracing) Trace($"node{ev.Node} could not reach node{ev.From}: {unsent.Kind} not sent");
+        Nodes[ev.Node].Engine.OnSendFailed(ev.From, unsent);
+        CheckInvariants(ev.Node);
     }
 
     private bool IsCurrent(in SimEvent ev)

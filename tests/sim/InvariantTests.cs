@@ -53,6 +53,42 @@ public sealed class InvariantTests
         replica.Node.CheckInvariants(deep: true);
     }
 
+    /// <summary>
+    /// The per-event check keeps its costly parts out of line (issue 11: their locals made every call
+    /// zero a large frame); corrupted state must still be caught there, on the deep check only.
+    /// </summary>
+    [Fact]
+    public void Deep_only_parts_still_catch_miscounted_disk_ops_and_a_detector_tracking_itself()
+    {
+        var cluster = new ManualCluster(2, replicationFactor: 2, partitions: 8);
+        var host = cluster.Hosts[0];
+        host.Node.OnClientRequest(ClientRequest.Set(1, "k", B("v"), 1)); // its disk write stays in flight
+        Assert.Equal(1, host.Node.InFlightStorageOps);
+        host.Node.CheckInvariants(deep: true);
+
+        object inFlight = Field(host.Node.Store, "_inFlight");
+        var byPartition = (Dictionary<int, int>)Field(inFlight, "_byPartition");
+        int partition = byPartition.Keys.Single();
+        byPartition[partition] += 1;
+        host.Node.CheckInvariants(deep: false); // the recount is deep-only
+        var miscounted = Assert.Throws<InvalidOperationException>(() => host.Node.CheckInvariants(deep: true));
+        Assert.Equal($"partition {partition}: 1 ops in flight, 2 tracked", miscounted.Message);
+        byPartition[partition] -= 1;
+        host.Node.CheckInvariants(deep: true);
+
+        object detector = Field(host.Node, "_detector");
+        var peers = (System.Collections.IDictionary)Field(detector, "_peers");
+        object peer = peers[1]!;
+        peers.Add(0, peer);
+        host.Node.CheckInvariants(deep: false);
+        var self = Assert.Throws<InvalidOperationException>(() => host.Node.CheckInvariants(deep: true));
+        Assert.Equal("node 0 tracks itself as a peer", self.Message);
+    }
+
+    private static object Field(object owner, string name) =>
+        owner.GetType().GetField(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(owner)
+        ?? throw new InvalidOperationException($"{owner.GetType().Name}.{name} is null");
+
     [Fact]
     public void A_simulated_run_checks_invariants_after_every_event_and_reports_the_count()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Meteora.Engine.Hashing;
 using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
@@ -348,13 +349,18 @@ internal sealed class Coordinator
         _responder.Respond(new ClientResult(request.Id, request.Operation, status, request.Key, value, version, acks, required, error));
 
     /// <summary>The maps stay within their limit; <paramref name="deep"/>: every pending request's counters agree.</summary>
+    /// <summary>Runs after every event: the walk and the message live in other methods, so this frame stays small (issue 11).</summary>
     public void CheckInvariants(bool deep)
     {
-        if (PendingCount > Limits.MaxPendingRequests)
-        {
-            throw new InvalidOperationException($"{PendingCount} pending requests exceed {Limits.MaxPendingRequests}");
-        }
-        if (!deep) return;
+        if (PendingCount > Limits.MaxPendingRequests) ThrowTooMany(PendingCount);
+        if (deep) CheckPendingQuorums();
+
+        static void ThrowTooMany(int pending) => throw new InvalidOperationException($"{pending} pending requests exceed {Limits.MaxPendingRequests}");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckPendingQuorums()
+    {
         foreach (PendingWrite write in _writes.Values)
         {
             write.Quorum.CheckInvariants();

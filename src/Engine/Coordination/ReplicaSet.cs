@@ -43,10 +43,11 @@ public struct ReplicaSet
 
     private readonly uint Bit(int index)
     {
-        if ((uint)index >= (uint)Count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"replica index must be in 0..{Count - 1}");
-        }
+        if ((uint)index >= (uint)Count) ThrowOutOfRange(index, Count);
         return 1u << index;
+
+        // The message in its own method: its builder's locals cost every call a larger frame (issue 11).
+        static void ThrowOutOfRange(int index, int count) =>
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"replica index must be in 0..{count - 1}");
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Meteora.Engine.Node;
 using Meteora.Engine.Protocol;
 using Meteora.Engine.Runtime;
@@ -342,15 +343,23 @@ internal sealed class MembershipRoom
         while (_outcomeOrder.Count > MaxRememberedOutcomes) _outcomes.Remove(_outcomeOrder.Dequeue());
     }
 
+    /// <summary>Runs after every event: the deep part and the messages live in other methods, so this frame stays small (issue 11).</summary>
     public void CheckInvariants(bool deep)
     {
-        if (_tickets.Count + _relays.Count > MaxOpenRequests + 1) throw new InvalidOperationException($"{_tickets.Count} tickets and {_relays.Count} relays open");
-        if (_outcomes.Count > MaxRememberedOutcomes) throw new InvalidOperationException($"{_outcomes.Count} outcomes remembered");
+        if (_tickets.Count + _relays.Count > MaxOpenRequests + 1) ThrowOpen(_tickets.Count, _relays.Count);
+        if (_outcomes.Count > MaxRememberedOutcomes) ThrowOutcomes(_outcomes.Count);
         if ((_view.State is null) != (_encoded is null)) throw new InvalidOperationException("ring state and its encoding disagree");
-        if (deep && _view.State is { } ring)
-        {
-            ring.CheckInvariants();
-            if (!RingStateCodec.Encode(ring).AsSpan().SequenceEqual(_encoded)) throw new InvalidOperationException("cached ring encoding is stale");
-        }
+        if (deep && _view.State is not null) CheckRingEncoding();
+
+        static void ThrowOpen(int tickets, int relays) => throw new InvalidOperationException($"{tickets} tickets and {relays} relays open");
+        static void ThrowOutcomes(int outcomes) => throw new InvalidOperationException($"{outcomes} outcomes remembered");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckRingEncoding()
+    {
+        RingState ring = _view.State!;
+        ring.CheckInvariants();
+        if (!RingStateCodec.Encode(ring).AsSpan().SequenceEqual(_encoded)) throw new InvalidOperationException("cached ring encoding is stale");
     }
 }

@@ -248,14 +248,15 @@ internal sealed class AntiEntropy : ISessionOwner
         }
     }
 
+    /// <summary>Runs after every event: the messages live in other methods, so this frame stays small (issue 11).</summary>
     public void CheckInvariants(bool deep)
     {
         _running?.CheckInvariants(Options.MaxConcurrentSessions);
-        if (_running is null && OtherSessions() == 0 && _ctx.Requests.Count != 0)
-        {
-            throw new InvalidOperationException($"no repair job or transfer runs but {_ctx.Requests.Count} repair requests are open");
-        }
+        if (_running is null && _ctx.Requests.Count != 0 && OtherSessions() == 0) ThrowOrphanRequests(_ctx.Requests.Count);
         if (deep) _ctx.Requests.CheckInvariants();
-        if (_finished.Count > RepairOptions.MaxRememberedJobs) throw new InvalidOperationException($"{_finished.Count} finished jobs remembered");
+        if (_finished.Count > RepairOptions.MaxRememberedJobs) ThrowFinished(_finished.Count);
+
+        static void ThrowOrphanRequests(int open) => throw new InvalidOperationException($"no repair job or transfer runs but {open} repair requests are open");
+        static void ThrowFinished(int finished) => throw new InvalidOperationException($"{finished} finished jobs remembered");
     }
 }

@@ -109,11 +109,16 @@ internal sealed class RepairJob
     /// <summary>Running sessions are within the limit and none of them is finished (finished ones are reported at once).</summary>
     public void CheckInvariants(int maxConcurrent)
     {
-        if (_running.Count > maxConcurrent) throw new InvalidOperationException($"job {Id} runs {_running.Count} sessions, limit {maxConcurrent}");
-        foreach (RepairSession session in _running)
+        if (_running.Count > maxConcurrent) ThrowTooMany(Id, _running.Count, maxConcurrent);
+        for (int i = 0; i < _running.Count; i++)
         {
-            if (session.Finished) throw new InvalidOperationException($"job {Id}: session of partition {session.Partition} finished but not reported");
+            if (_running[i].Finished) ThrowUnreported(Id, _running[i].Partition);
         }
-        if (PartitionsDone > PartitionsTotal) throw new InvalidOperationException($"job {Id}: {PartitionsDone} of {PartitionsTotal} partitions done");
+        if (PartitionsDone > PartitionsTotal) ThrowDone(Id, PartitionsDone, PartitionsTotal);
+
+        // Messages in other methods: this runs after every event of a node with a repair job (issue 11).
+        static void ThrowTooMany(string id, int running, int max) => throw new InvalidOperationException($"job {id} runs {running} sessions, limit {max}");
+        static void ThrowUnreported(string id, int partition) => throw new InvalidOperationException($"job {id}: session of partition {partition} finished but not reported");
+        static void ThrowDone(string id, int done, int total) => throw new InvalidOperationException($"job {id}: {done} of {total} partitions done");
     }
 }

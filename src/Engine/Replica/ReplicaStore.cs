@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Meteora.Engine.Hashing;
 using Meteora.Engine.Membership;
 using Meteora.Engine.Merkle;
@@ -315,21 +316,25 @@ internal sealed class ReplicaStore
     /// In-flight bookkeeping adds up; with <paramref name="deep"/>, also recomputes one partition's tree
     /// from storage (round robin) and compares it with the incrementally kept one.
     /// </summary>
+    /// <summary>Runs after every event: walks and messages live in other methods, so this frame stays small (issue 11).</summary>
     public void CheckInvariants(bool deep)
     {
         _inFlight.CheckInvariants(deep);
-        if (_replaysApplying < 0 || _replaysApplying > _maxReplaysApplying)
-        {
-            throw new InvalidOperationException($"{_replaysApplying} hint replays being applied, bound {_maxReplaysApplying}");
-        }
-        if (_drops.Count > _ring.PartitionCount) throw new InvalidOperationException($"{_drops.Count} partition drops in flight");
-        if (_drops.Count > 0) // usually none: skip the enumerator (this runs after every event)
-        {
-            foreach (int p in _drops.Values)
-            {
-                if (Trees.Tracks(p)) throw new InvalidOperationException($"partition {p} is being dropped but still has a tree");
-            }
-        }
+        if (_replaysApplying < 0 || _replaysApplying > _maxReplaysApplying) ThrowReplays(_replaysApplying, _maxReplaysApplying);
+        if (_drops.Count > _ring.PartitionCount) ThrowDrops(_drops.Count);
+        if (_drops.Count > 0) CheckDroppedHaveNoTrees(); // usually none: no enumerator then
         if (deep) _audit.CheckNext(_inFlight);
+
+        static void ThrowReplays(int applying, int bound) => throw new InvalidOperationException($"{applying} hint replays being applied, bound {bound}");
+        static void ThrowDrops(int drops) => throw new InvalidOperationException($"{drops} partition drops in flight");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckDroppedHaveNoTrees()
+    {
+        foreach (int p in _drops.Values)
+        {
+            if (Trees.Tracks(p)) throw new InvalidOperationException($"partition {p} is being dropped but still has a tree");
+        }
     }
 }

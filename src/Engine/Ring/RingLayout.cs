@@ -56,11 +56,12 @@ public sealed class RingLayout : IEquatable<RingLayout>
 
     public static void RequirePowerOfTwo(int partitionCount)
     {
-        if (partitionCount < 1 || partitionCount > Limits.MaxPartitions || !BitOperations.IsPow2(partitionCount))
-        {
+        if (partitionCount < 1 || partitionCount > Limits.MaxPartitions || !BitOperations.IsPow2(partitionCount)) ThrowNotPowerOfTwo(partitionCount);
+
+        // The message in its own method: its builder's locals cost every call a larger frame (issue 11).
+        static void ThrowNotPowerOfTwo(int partitionCount) =>
             throw new ArgumentOutOfRangeException(nameof(partitionCount), partitionCount,
                 $"partition count must be a power of two in 1..{Limits.MaxPartitions}");
-        }
     }
 
     /// <summary>The canonical layout for a node set: partition p → the (p mod S)-th smallest node id.</summary>
