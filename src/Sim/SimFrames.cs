@@ -48,12 +48,12 @@ internal sealed class SimFrames(bool pooled = true)
         ArgumentNullException.ThrowIfNull(frame);
         if (!Pooled || frame.Length > MaxPooledBytes) return; // larger frames were never pooled
         // Every other frame came from Rent, whose sizes are bucket sizes: anything else is a foreign buffer.
-        if (!BitOperations.IsPow2(frame.Length) || frame.Length < 1 << MinSizeLog2)
-        {
-            throw new ArgumentException($"a {frame.Length}-byte buffer did not come from this pool", nameof(frame));
-        }
+        if (!BitOperations.IsPow2(frame.Length) || frame.Length < 1 << MinSizeLog2) ThrowForeign(frame.Length);
         Stack<byte[]> free = _free[Bucket(frame.Length)];
         if (free.Count < MaxFreePerSize) free.Push(frame);
+
+        // The message in its own method: its builder's locals cost every return a larger frame (issue 11).
+        static void ThrowForeign(int length) => throw new ArgumentException($"a {length}-byte buffer did not come from this pool", nameof(frame));
     }
 
     private byte[] Rent(int length)

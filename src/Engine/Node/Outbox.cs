@@ -35,12 +35,12 @@ internal sealed class Outbox
             _transport.Send(toNode, message);
             return;
         }
-        if (++_localThisEvent > Limits.MaxLocalMessagesPerEvent)
-        {
-            throw new InvalidOperationException($"node {_nodeId} sent itself over {Limits.MaxLocalMessagesPerEvent} messages in one event; something loops");
-        }
+        if (++_localThisEvent > Limits.MaxLocalMessagesPerEvent) ThrowLooping(_nodeId);
         _tap?.OnLocalMessage(_nodeId, message);
         _local.Enqueue(message);
+
+        // The message in its own method: its builder's locals cost every send a larger frame (issue 11).
+        static void ThrowLooping(int nodeId) => throw new InvalidOperationException($"node {nodeId} sent itself over {Limits.MaxLocalMessagesPerEvent} messages in one event; something loops");
     }
 
     /// <summary>Sends after <paramref name="delayMicros"/> (buggify); at once when too many are held back already.</summary>
