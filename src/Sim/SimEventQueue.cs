@@ -90,7 +90,7 @@ internal sealed class SimEventQueue
             timeMicros = 0;
             return false;
         }
-        Entry first = LaneFirst() ? _lane[_laneHead] : _heap[0];
+        Entry first = Head(out _);
         ev = _events[first.Slot];
         timeMicros = first.TimeMicros;
         return true;
@@ -115,8 +115,7 @@ internal sealed class SimEventQueue
             timeMicros = 0;
             return false;
         }
-        bool fromLane = LaneFirst();
-        Entry first = fromLane ? _lane[_laneHead] : _heap[0];
+        Entry first = Head(out bool fromLane);
         timeMicros = first.TimeMicros;
         if (timeMicros > deadlineMicros)
         {
@@ -146,6 +145,14 @@ internal sealed class SimEventQueue
         _lastTakenMicros = first.TimeMicros;
         _events[first.Slot] = default; // drop its references (frames) for the GC
         _freeSlots[_freeCount++] = first.Slot;
+    }
+
+    /// <summary>The earliest entry (the queue is not empty), and whether it heads the lane or the heap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Entry Head(out bool fromLane)
+    {
+        fromLane = LaneFirst();
+        return fromLane ? _lane[_laneHead] : _heap[0];
     }
 
     /// <summary>True when the earliest event is the lane's head (the queue is not empty).</summary>
